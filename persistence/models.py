@@ -1,0 +1,131 @@
+"""SQLAlchemy 2 models. Personal data lives in `people` and nowhere else;
+letters in the outbox are rendered from it and are part of the Jobcenter's file."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from typing import Any
+
+from sqlalchemy import JSON, Boolean, Date, DateTime, ForeignKey, Index, Integer, String, Text, UniqueConstraint
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+
+
+class Base(DeclarativeBase):
+    type_annotation_map = {datetime: DateTime(timezone=True), dict[str, Any]: JSON, date: Date}
+
+
+class Person(Base):
+    __tablename__ = "people"
+
+    person_id: Mapped[str] = mapped_column(String(36), primary_key=True)
+    vorname: Mapped[str] = mapped_column(String(100))
+    nachname: Mapped[str] = mapped_column(String(100))
+    geburtsdatum: Mapped[date | None]
+    strasse: Mapped[str | None] = mapped_column(String(200))
+    plz: Mapped[str | None] = mapped_column(String(10))
+    ort: Mapped[str | None] = mapped_column(String(100))
+    created_at: Mapped[datetime]
+
+
+class Case(Base):
+    """Read model of a case, written only by the activity of each transition."""
+
+    __tablename__ = "cases"
+
+    case_id: Mapped[str] = mapped_column(String(36), primary_key=True)
+    process: Mapped[str] = mapped_column(String(40), index=True)
+    state: Mapped[str] = mapped_column(String(60))
+    person_id: Mapped[str | None] = mapped_column(ForeignKey("people.person_id", ondelete="SET NULL"))
+    facts: Mapped[dict[str, Any]]
+    deadlines: Mapped[dict[str, Any]]  # {"items": [DeadlineInfo as JSON, ...]}
+    deadline: Mapped[datetime | None] = mapped_column(index=True)  # earliest pending
+    overdue: Mapped[bool] = mapped_column(Boolean, default=False, index=True)
+    final: Mapped[bool] = mapped_column(Boolean, default=False)
+    version: Mapped[int] = mapped_column(Integer)  # sequence of the last recorded event
+    workflow_id: Mapped[str] = mapped_column(String(80), unique=True)
+    links: Mapped[dict[str, Any]]
+    created_at: Mapped[datetime]
+    updated_at: Mapped[datetime]
+
+    __table_args__ = (Index("ix_cases_process_state", "process", "state"),)
+
+
+class CaseEvent(Base):
+    """Append-only audit trail; (case_id, sequence) is unique so a retry cannot write twice."""
+
+    __tablename__ = "case_events"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    case_id: Mapped[str] = mapped_column(ForeignKey("cases.case_id"))
+    sequence: Mapped[int]
+    trigger: Mapped[str] = mapped_column(String(60))
+    from_state: Mapped[str | None] = mapped_column(String(60))
+    to_state: Mapped[str] = mapped_column(String(60))
+    actor: Mapped[str] = mapped_column(String(100))
+    role: Mapped[str] = mapped_column(String(40))
+    comment: Mapped[str | None] = mapped_column(Text)
+    data: Mapped[dict[str, Any]]
+    occurred_at: Mapped[datetime]
+
+    __table_args__ = (UniqueConstraint("case_id", "sequence", name="uq_case_events_case_sequence"),)
+
+
+class TransitionRequest(Base):
+    """A staff request to fire a trigger: who, why, and the response (Idempotency-Key)."""
+
+    __tablename__ = "transition_requests"
+
+    request_id: Mapped[str] = mapped_column(String(36), primary_key=True)
+    case_id: Mapped[str] = mapped_column(ForeignKey("cases.case_id"))
+    actor: Mapped[str] = mapped_column(String(100))
+    role: Mapped[str] = mapped_column(String(40))
+    trigger: Mapped[str] = mapped_column(String(60))
+    comment: Mapped[str | None] = mapped_column(Text)
+    idempotency_key: Mapped[str | None] = mapped_column(String(200))
+    fingerprint: Mapped[str] = mapped_column(String(64))  # hash of the request body
+    status_code: Mapped[int | None]
+    response: Mapped[dict[str, Any] | None]
+    created_at: Mapped[datetime]
+
+    __table_args__ = (UniqueConstraint("actor", "idempotency_key", name="uq_transition_requests_actor_key"),)
+
+
+class Notification(Base):
+    """Outbox: letters and text blocks rendered from the templates."""
+
+    __tablename__ = "notifications"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    case_id: Mapped[str] = mapped_column(ForeignKey("cases.case_id"), index=True)
+    sequence: Mapped[int]  # the event that caused it
+    template: Mapped[str] = mapped_column(String(60))
+    channel: Mapped[str] = mapped_column(String(20))  # brief | akte
+    subject: Mapped[str] = mapped_column(String(200))
+    body: Mapped[str] = mapped_column(Text)
+    status: Mapped[str] = mapped_column(String(20), default="ausstehend")
+    created_at: Mapped[datetime]
+
+    __table_args__ = (UniqueConstraint("case_id", "sequence", "template", name="uq_notifications_event_template"),)
+
+
+class Task(Base):
+    """The staff inbox."""
+
+    __tablename__ = "tasks"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    case_id: Mapped[str | None] = mapped_column(ForeignKey("cases.case_id"), index=True)
+    sequence: Mapped[int | None]  # the event that opened it
+    kind: Mapped[str] = mapped_column(String(60))
+    role: Mapped[str] = mapped_column(String(40), index=True)
+    title: Mapped[str] = mapped_column(String(300))
+    priority: Mapped[int]
+    due: Mapped[datetime]
+    state: Mapped[str | None] = mapped_column(String(60))  # the case state it belongs to
+    status: Mapped[str] = mapped_column(String(20), default="offen", index=True)  # offen | erledigt
+    assignee: Mapped[str | None] = mapped_column(String(100))
+    created_at: Mapped[datetime]
+    closed_at: Mapped[datetime | None]
+    closed_by_sequence: Mapped[int | None]
+
+    __table_args__ = (UniqueConstraint("case_id", "sequence", "kind", name="uq_tasks_event_kind"),)

@@ -1,0 +1,148 @@
+"""Runs a declared process on a core `transitions.Machine`.
+
+Core machine only: no Timeout or Locked extensions (they start threads, which
+the Temporal workflow sandbox must not). The machine is built once per host;
+each step runs on a throw-away model so that a refused trigger changes nothing.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from pydantic import BaseModel
+from transitions import Machine, MachineError
+
+from statemachines.policy import Policy
+from statemachines.spec import SYSTEM, Deadline, Process, Transition
+
+
+class NotAllowed(Exception):
+    """The trigger cannot fire now; nothing changed."""
+
+    def __init__(self, trigger: str, state: str, reason: str, allowed: list[str]):
+        super().__init__(reason)
+        self.trigger, self.state, self.reason, self.allowed = trigger, state, reason, allowed
+
+
+@dataclass(frozen=True)
+class Step:
+    trigger: str
+    source: str
+    dest: str
+    entered: bool  # False for an internal transition: the state is neither left nor re-entered
+    facts: Any
+    transition: Transition
+
+
+@dataclass(frozen=True)
+class PendingDeadline:
+    deadline: Deadline
+    due: datetime
+
+
+class _Model:
+    def __init__(self, facts: Any):
+        self.facts = facts
+        self.taken: Transition | None = None
+
+
+class CaseMachine:
+    def __init__(self, process: Process, policy: Policy | None = None):
+        self.process = process
+        self.policy = policy or Policy()
+        self._machine = Machine(
+            model=None,
+            states=[s.name for s in process.states],
+            initial=process.initial,
+            transitions=[self._config(t) for t in process.transitions],
+            auto_transitions=False,
+            send_event=True,
+            ignore_invalid_triggers=False,
+        )
+
+    def _config(self, t: Transition) -> dict[str, Any]:
+        policy = self.policy
+
+        def record(event: Any) -> None:
+            event.model.taken = t
+
+        return {
+            "trigger": t.trigger,
+            "source": list(t.source),
+            "dest": t.dest,
+            "conditions": [lambda ev, g=g: g.test(ev.model.facts, policy) for g in t.guards],
+            "unless": [lambda ev, g=g: g.test(ev.model.facts, policy) for g in t.unless],
+            "after": [record],
+        }
+
+    def payload(self, trigger: str, data: dict[str, Any] | None) -> BaseModel | None:
+        """Validate a trigger's payload; raises pydantic.ValidationError."""
+        model = self.process.trigger(trigger).payload
+        if model is None:
+            if data:
+                raise ValueError(f"Auslöser {trigger} erwartet keine Daten")
+            return None
+        return model.model_validate(data or {})
+
+    def step(self, state: str, facts: Any, trigger: str, payload: BaseModel | None, now: datetime) -> Step:
+        if not self.process.has_trigger(trigger):
+            raise NotAllowed(trigger, state, f"Unbekannter Auslöser {trigger}", self.allowed(state, facts))
+        effect = self.process.trigger(trigger).effect
+        new_facts = effect(facts, payload, now) if effect else facts
+        model = _Model(new_facts)
+        self._machine.add_model(model, initial=state)
+        try:
+            try:
+                moved = model.trigger(trigger)
+            except MachineError:
+                label = self.process.state(state).label
+                raise NotAllowed(
+                    trigger, state, f"{trigger} ist im Zustand „{label}“ nicht möglich", self.allowed(state, facts)
+                ) from None
+            if not moved or model.taken is None:
+                raise NotAllowed(trigger, state, self._why_not(state, new_facts, trigger), self.allowed(state, facts))
+            taken = model.taken
+            return Step(trigger, state, model.state, taken.dest is not None, new_facts, taken)
+        finally:
+            self._machine.remove_model(model)
+
+    def _why_not(self, state: str, facts: Any, trigger: str) -> str:
+        failed = []
+        for t in self._candidates(state, trigger):
+            failed += [g.label for g in t.guards if not g.test(facts, self.policy)]
+            failed += [f"nicht: {g.label}" for g in t.unless if g.test(facts, self.policy)]
+        return f"{trigger}: Bedingung nicht erfüllt: " + "; ".join(dict.fromkeys(failed))
+
+    def _candidates(self, state: str, trigger: str) -> list[Transition]:
+        return [t for t in self.process.transitions if t.trigger == trigger and state in t.source]
+
+    def allowed(self, state: str, facts: Any, roles: set[str] | frozenset[str] | None = None) -> list[str]:
+        """Triggers a person could fire now (guards on the current facts), in declaration order."""
+        names: list[str] = []
+        for t in self.process.transitions:
+            if state not in t.source or t.trigger in names:
+                continue
+            trig = self.process.trigger(t.trigger)
+            if trig.timer_only:
+                continue
+            if roles is not None and not (trig.roles & set(roles)):
+                continue
+            if all(g.test(facts, self.policy) for g in t.guards) and not any(
+                g.test(facts, self.policy) for g in t.unless
+            ):
+                names.append(t.trigger)
+        return names
+
+    def deadlines(self, state: str, facts: Any, entered_at: datetime) -> list[PendingDeadline]:
+        """The declared deadlines of a state, earliest first."""
+        pending = []
+        for d in self.process.state(state).deadlines:
+            due = d.due_at(facts, self.policy, entered_at)
+            if due is not None:
+                pending.append(PendingDeadline(d, due))
+        return sorted(pending, key=lambda p: p.due)
+
+    def roles_for(self, trigger: str) -> frozenset[str]:
+        return self.process.trigger(trigger).roles - {SYSTEM}

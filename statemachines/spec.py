@@ -1,0 +1,167 @@
+"""The declaration format shared by every process.
+
+A process is plain data: states (with German labels and declared deadlines),
+triggers (label, roles, payload model, effect on the facts) and transitions
+(sources, destination, guards and what they put into the outbox and inbox).
+The engine turns it into a `transitions.Machine`; the diagram renderer draws it.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+from pydantic import BaseModel
+
+from statemachines.policy import Policy
+
+SYSTEM = "system"  # the role of a durable timer firing a declared deadline
+
+Facts = BaseModel
+Effect = Callable[[Any, Any, datetime], Any]  # (facts, payload or None, now) -> new facts
+DueAt = Callable[[Any, Policy, datetime], "datetime | None"]  # (facts, policy, entered_at)
+
+
+@dataclass(frozen=True)
+class Guard:
+    """A named condition on the facts (after the trigger's effect)."""
+
+    name: str
+    label: str
+    test: Callable[[Any, Policy], bool]
+
+
+@dataclass(frozen=True)
+class Deadline:
+    """Entering the state starts a durable timer; expiry fires `trigger`.
+
+    `delay` names a timedelta field of the Policy (due = entered + delay);
+    `due` computes the instant from the facts instead (None: no timer).
+    """
+
+    trigger: str
+    label: str
+    delay: str | None = None
+    due: DueAt | None = None
+    marks_overdue: bool = False
+
+    def due_at(self, facts: Any, policy: Policy, entered_at: datetime) -> datetime | None:
+        if self.due is not None:
+            return self.due(facts, policy, entered_at)
+        assert self.delay is not None, f"deadline {self.trigger} needs delay or due"
+        return entered_at + getattr(policy, self.delay)
+
+
+@dataclass(frozen=True)
+class TaskSpec:
+    """A task for the staff inbox, opened by a transition.
+
+    Priority follows R27 (1 group session … 4 employer service; 5 everything
+    else). A task closes by itself when the case leaves the state it was
+    opened in, so the transition that resolves it is the one that closes it.
+    """
+
+    kind: str
+    role: str
+    title: str
+    priority: int = 5
+    due_in: str | None = None  # Policy timedelta field; None: due at once
+
+
+@dataclass(frozen=True)
+class State:
+    name: str
+    label: str
+    final: bool = False
+    deadlines: tuple[Deadline, ...] = ()
+
+
+@dataclass(frozen=True)
+class Trigger:
+    name: str
+    label: str
+    roles: frozenset[str]
+    payload: type[BaseModel] | None = None
+    effect: Effect | None = None
+
+    @property
+    def timer_only(self) -> bool:
+        return self.roles == frozenset({SYSTEM})
+
+
+@dataclass(frozen=True)
+class Transition:
+    """One edge. `dest=None` is internal: the state is not left or re-entered."""
+
+    trigger: str
+    source: tuple[str, ...]
+    dest: str | None
+    guards: tuple[Guard, ...] = ()
+    unless: tuple[Guard, ...] = ()
+    letters: tuple[str, ...] = ()
+    tasks: tuple[TaskSpec, ...] = ()
+
+
+@dataclass(frozen=True)
+class Process:
+    name: str
+    label: str
+    initial: str
+    facts: type[BaseModel]
+    start: type[BaseModel]
+    states: tuple[State, ...]
+    triggers: tuple[Trigger, ...]
+    transitions: tuple[Transition, ...]
+    _index: dict[str, Any] = field(default_factory=dict, compare=False, repr=False)
+
+    def __post_init__(self) -> None:
+        self._index["states"] = {s.name: s for s in self.states}
+        self._index["triggers"] = {t.name: t for t in self.triggers}
+        _validate(self)
+
+    def state(self, name: str) -> State:
+        return self._index["states"][name]
+
+    def trigger(self, name: str) -> Trigger:
+        return self._index["triggers"][name]
+
+    def has_trigger(self, name: str) -> bool:
+        return name in self._index["triggers"]
+
+    @property
+    def final_states(self) -> frozenset[str]:
+        return frozenset(s.name for s in self.states if s.final)
+
+    @property
+    def roles(self) -> frozenset[str]:
+        return frozenset(r for t in self.triggers for r in t.roles)
+
+    def initial_facts(self, start: BaseModel) -> BaseModel:
+        return self.facts.model_validate(start.model_dump())
+
+
+def _validate(p: Process) -> None:
+    states, triggers = p._index["states"], p._index["triggers"]
+    problems: list[str] = []
+    if p.initial not in states:
+        problems.append(f"initial state {p.initial} undeclared")
+    for t in p.transitions:
+        if t.trigger not in triggers:
+            problems.append(f"transition uses undeclared trigger {t.trigger}")
+        for s in t.source:
+            if s not in states:
+                problems.append(f"{t.trigger}: undeclared source {s}")
+            elif states[s].final:
+                problems.append(f"{t.trigger}: leaves final state {s}")
+        if t.dest is not None and t.dest not in states:
+            problems.append(f"{t.trigger}: undeclared destination {t.dest}")
+    for s in p.states:
+        for d in s.deadlines:
+            if d.trigger not in triggers:
+                problems.append(f"{s.name}: deadline fires undeclared trigger {d.trigger}")
+            elif not any(d.trigger == t.trigger and s.name in t.source for t in p.transitions):
+                problems.append(f"{s.name}: deadline trigger {d.trigger} has no transition from it")
+    if problems:
+        raise ValueError(f"process {p.name}: " + "; ".join(problems))
