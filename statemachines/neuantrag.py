@@ -226,11 +226,12 @@ TRANSITIONS = (
     # R12: the Bewilligung releases the handovers; elsewhere it is only recorded.
     Transition("leistung_bewilligt", ("clearing_entzogen", "clearing_betreuung"), **TO_IFK),
     Transition("leistung_bewilligt", ("reha_betreuung",), **TO_IFK_REHA),
+    # Guards see the facts after the effect (bewilligt is already True here), so an
+    # "unless bewilligt" would refuse every Bewilligung; recording it twice changes nothing.
     Transition(
         "leistung_bewilligt",
         tuple(s for s in OPEN if s not in ("clearing_entzogen", "clearing_betreuung", "reha_betreuung")),
         None,
-        unless=(BEWILLIGT,),
     ),
     Transition("arbeit_aufgenommen", OPEN, "integriert"),
     Transition("antrag_zurueckgenommen", OPEN, "beendet"),
@@ -246,6 +247,7 @@ NEUANTRAG = Process(
     states=STATES,
     triggers=TRIGGERS,
     transitions=TRANSITIONS,
+    start_roles=frozenset({EGS}),  # R9/R10: applications arrive at the Eingangszone
 )
 
 __all__ = ["NEUANTRAG", "NeuantragFacts", "NeuantragStart", "date"]

@@ -114,6 +114,7 @@ class Process:
     states: tuple[State, ...]
     triggers: tuple[Trigger, ...]
     transitions: tuple[Transition, ...]
+    start_roles: frozenset[str] = frozenset()  # who may open a case of this process
     _index: dict[str, Any] = field(default_factory=dict, compare=False, repr=False)
 
     def __post_init__(self) -> None:

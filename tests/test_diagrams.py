@@ -1,0 +1,257 @@
+"""The training diagrams are drawn from the declarations (DESIGN: one definition, four uses).
+
+Like pytransitions' own graph tests: the drawn nodes are the declared states and
+the drawn edges the declared transitions; plus the committed files are current.
+"""
+
+from __future__ import annotations
+
+import re
+from datetime import timedelta
+from pathlib import Path
+
+import pytest
+
+from runtime import diagrams as runtime_diagrams
+from runtime.diagrams import GraphvizMissing, diagram_files_differ, render_svg, write_diagrams
+from statemachines.diagram import OPEN_CLUSTER, edges, label_for_duration, plan, to_dot, to_mermaid
+from statemachines.policy import Policy
+from statemachines.registry import PROCESSES
+from statemachines.spec import Process
+
+COMMITTED = Path(__file__).resolve().parent.parent / "diagrams"
+ALL = [PROCESSES[name] for name in sorted(PROCESSES)]
+by_name = pytest.mark.parametrize("process", ALL, ids=[p.name for p in ALL])
+
+_DOT_EDGE = re.compile(r'^\s*"([^"]+)" -> "([^"]+)" \[(.*)\];$')
+_DOT_NODE = re.compile(r'^\s*"([^"]+)" \[(.*)\];$')
+_MMD_STATE = re.compile(r'^\s*state "[^"]*" as (\w+)$')
+_MMD_EDGE = re.compile(r"^\s*(\w+|\[\*\]) --> (\w+|\[\*\])(?: : (.*))?$")
+
+
+def declared(process: Process) -> set[tuple[str, str, str]]:
+    return {(s, t.dest or s, t.trigger) for t in process.transitions for s in t.source}
+
+
+def dot_nodes(dot: str) -> dict[str, str]:
+    """Node id → attributes, for the states (helper nodes are named __…)."""
+    nodes = {}
+    for line in dot.splitlines():
+        if not _DOT_EDGE.match(line) and (m := _DOT_NODE.match(line)) and not m[1].startswith("__"):
+            assert m[1] not in nodes, f"node {m[1]} drawn twice"
+            nodes[m[1]] = m[2]
+    return nodes
+
+
+def dot_edges(dot: str) -> list[tuple[str, str, str]]:
+    return [(m[1], m[2], m[3]) for line in dot.splitlines() if (m := _DOT_EDGE.match(line))]
+
+
+def dot_cluster_members(dot: str) -> set[str]:
+    block = dot.split(f'subgraph "{OPEN_CLUSTER}" {{', 1)[1].split("\n  }", 1)[0]
+    return {m[1] for line in block.splitlines() if (m := _DOT_NODE.match(line)) and not m[1].startswith("__")}
+
+
+def dot_transitions(dot: str) -> set[tuple[str, str, str]]:
+    """Read (source, dest, trigger) back from the drawing: edges carry their triggers as
+    `class`; junctions and the "from every open state" box pass them through."""
+    states, members = set(dot_nodes(dot)), dot_cluster_members(dot)
+    found, into, out_of = set(), {}, {}
+    for tail, head, attrs in dot_edges(dot):
+        triggers = set(re.search(r'class="([^"]*)"', attrs)[1].split()) if "class=" in attrs else set()
+        tails = members if f'ltail="{OPEN_CLUSTER}"' in attrs else {tail}
+        if tail in states | members and head in states:
+            found |= {(s, head, t) for s in tails for t in triggers}
+        elif head not in states:
+            into.setdefault(head, []).append((tails, triggers))
+        else:
+            out_of.setdefault(tail, []).append((head, triggers))
+    for helper, incoming in into.items():
+        for tails, t_in in incoming:
+            for head, t_out in out_of.get(helper, []):
+                found |= {(s, head, t) for s in tails for t in t_in & t_out}
+    return found
+
+
+def mermaid_edges(mmd: str) -> list[tuple[str, str, str]]:
+    return [(m[1], m[2], m[3] or "") for line in mmd.splitlines() if (m := _MMD_EDGE.match(line))]
+
+
+def mermaid_transitions(mmd: str, process: Process) -> list[tuple[str, str, str]]:
+    """(source, dest, trigger): every edge text starts with its trigger's label."""
+    by_label = sorted(((t.label, t.name) for t in process.triggers), key=lambda lt: -len(lt[0]))
+    found = []
+    for a, b, text in mermaid_edges(mmd):
+        if "[*]" not in (a, b):
+            text = text.removeprefix("↻ intern\u2236 ")
+            found.append((a, b, next(name for label, name in by_label if text.startswith(label))))
+    return found
+
+
+# --- committed files --------------------------------------------------------------------------
+
+
+def test_match_committed_diagrams_with_definitions():
+    differ = diagram_files_differ(COMMITTED)
+    assert not differ, f"diagrams/ is stale ({', '.join(differ)}): run `fahrplan diagrams` and commit the result"
+
+
+def test_report_changed_and_stale_files_as_different(tmp_path):
+    write_diagrams(tmp_path)
+    assert diagram_files_differ(tmp_path) == []
+    (tmp_path / "neuantrag.mmd").write_text("stateDiagram-v2\n", encoding="utf-8")
+    (tmp_path / "entfallen.svg").write_text("<svg/>", encoding="utf-8")
+    assert diagram_files_differ(tmp_path) == ["entfallen.svg", "neuantrag.mmd"]
+
+
+def test_write_mermaid_and_svg_for_every_process(tmp_path):
+    written = write_diagrams(tmp_path)
+    assert sorted(p.name for p in written) == sorted(f"{n}.{ext}" for n in PROCESSES for ext in ("mmd", "svg"))
+
+
+def test_strip_graphviz_version_from_svg():
+    svg = render_svg('digraph "g" { "a" -> "b"; }')
+    assert svg.lstrip().startswith("<?xml") and "<svg" in svg
+    assert "Generated by graphviz" not in svg
+
+
+def test_raise_clear_error_when_dot_missing(monkeypatch):
+    monkeypatch.setattr(runtime_diagrams.shutil, "which", lambda name: None)
+    with pytest.raises(GraphvizMissing, match="Graphviz 'dot' not found"):
+        render_svg('digraph "g" { }')
+
+
+@by_name
+def test_render_identical_text_on_every_run(process):
+    assert to_dot(process, Policy()) == to_dot(process, Policy())
+    assert to_mermaid(process, Policy()) == to_mermaid(process, Policy())
+
+
+# --- nodes and edges equal the declaration ----------------------------------------------------
+
+
+@by_name
+def test_draw_declared_states_as_dot_nodes(process):
+    assert list(dot_nodes(to_dot(process, Policy()))) == [s.name for s in process.states]
+
+
+@by_name
+def test_draw_declared_states_as_mermaid_states(process):
+    mmd = to_mermaid(process, Policy())
+    assert [m[1] for line in mmd.splitlines() if (m := _MMD_STATE.match(line))] == [s.name for s in process.states]
+
+
+@by_name
+def test_list_declared_transitions_as_edges(process):
+    assert edges(process) == declared(process)
+
+
+@by_name
+def test_draw_declared_transitions_in_dot(process):
+    assert dot_transitions(to_dot(process, Policy())) == declared(process)
+
+
+@by_name
+def test_draw_declared_transitions_in_mermaid(process):
+    drawn = mermaid_transitions(to_mermaid(process, Policy()), process)
+    assert set(drawn) == declared(process)
+    assert len(drawn) == len(plan(process, Policy()))
+
+
+@by_name
+def test_mark_initial_state(process):
+    assert f"[*] --> {process.initial}" in to_mermaid(process, Policy())
+    assert f'"__start__" -> "{process.initial}"' in to_dot(process, Policy())
+
+
+# --- labels -----------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("duration", "text"),
+    [
+        (timedelta(days=7), "7 Tagen"),
+        (timedelta(days=1), "1 Tag"),
+        (timedelta(weeks=4), "4 Wochen"),
+        (timedelta(weeks=2), "2 Wochen"),
+        (timedelta(hours=3), "3 Stunden"),
+        (timedelta(hours=1), "1 Stunde"),
+        (timedelta(minutes=90), "90 Minuten"),
+    ],
+)
+def test_name_duration_in_german(duration, text):
+    assert label_for_duration(duration) == text
+
+
+def test_refuse_negative_duration():
+    with pytest.raises(ValueError):
+        label_for_duration(timedelta(days=-1))
+
+
+def timer_texts(process: Process, policy: Policy):
+    """(source, trigger, expected text) for every timer edge, computed from the declaration."""
+    for state in process.states:
+        for d in state.deadlines:
+            text = f"nach {label_for_duration(getattr(policy, d.delay))}" if d.delay else d.label
+            yield state.name, d.trigger, f"⏱ {text}"
+
+
+@by_name
+@pytest.mark.parametrize(
+    "policy",
+    [Policy(), Policy(clearing_kontakt_nach=timedelta(days=10), wiedervorlage_intervall=timedelta(weeks=6))],
+    ids=["seed", "changed"],
+)
+def test_label_timer_edges_with_policy_duration(process, policy):
+    mmd, dot = to_mermaid(process, policy), to_dot(process, policy)
+    expected = list(timer_texts(process, policy))
+    assert expected, "process declares no deadline"
+    for source, trigger, text in expected:
+        label = process.trigger(trigger).label
+        lines = [lbl for a, _, lbl in mermaid_edges(mmd) if a == source and label in lbl]
+        assert lines and all(text in lbl for lbl in lines), (source, trigger, text)
+        assert any(text in attrs and trigger in attrs for _, _, attrs in dot_edges(dot)), (source, trigger, text)
+
+
+def test_show_german_labels_guards_and_roles():
+    mmd = to_mermaid(PROCESSES["neuantrag"], Policy())
+    line = next(lbl for a, b, lbl in mermaid_edges(mmd) if (a, b) == ("antrag_eingegangen", "clearing_offen"))
+    assert "An Clearing übergeben" in line and "(R10)" in line and "(egs)" in line
+    assert "nicht\u2236 anerkannter Rehabilitand (R4)" in mmd  # Mermaid cannot show ":" in edge text
+
+
+@by_name
+def test_draw_internal_transitions_as_dashed_loops(process):
+    internal = {t.trigger for t in process.transitions if t.dest is None}
+    loops = [(a, attrs) for a, b, attrs in dot_edges(to_dot(process, Policy())) if a == b and "style=dashed" in attrs]
+    for t in process.transitions:
+        if t.dest is None:
+            for source in t.source:
+                assert any(a == source and t.trigger in attrs and "intern" in attrs for a, attrs in loops)
+    assert all(t in internal for _, attrs in loops for t in re.search(r'class="([^"]*)"', attrs)[1].split())
+    mmd = to_mermaid(process, Policy())
+    for (a, b, label), (_, _, trigger) in zip(
+        [e for e in mermaid_edges(mmd) if "[*]" not in e[:2]], mermaid_transitions(mmd, process), strict=True
+    ):
+        is_internal = any(t.dest is None and t.trigger == trigger and a in t.source for t in process.transitions)
+        assert label.startswith("↻ intern") == (is_internal and a == b), (a, b, trigger)
+
+
+# --- final states -----------------------------------------------------------------------------
+
+
+@by_name
+def test_mark_final_states_distinct_in_dot(process):
+    nodes = dot_nodes(to_dot(process, Policy()))
+    for state in process.states:
+        marked = "peripheries=2" in nodes[state.name] and 'fillcolor="#dcefdc"' in nodes[state.name]
+        assert marked == state.final, state.name
+
+
+@by_name
+def test_mark_final_states_distinct_in_mermaid(process):
+    lines = set(to_mermaid(process, Policy()).splitlines())
+    for state in process.states:
+        assert (f"    {state.name} --> [*]" in lines) == state.final, state.name
+        assert (f"    class {state.name} final" in lines) == state.final, state.name
+    assert any(line.startswith("    classDef final ") for line in lines)
