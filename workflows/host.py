@@ -1,0 +1,284 @@
+"""One reusable host for "a Temporal workflow that runs a declared machine".
+
+Update  `transition(TransitionRequest) -> CaseSnapshot`: fire a trigger (validated first)
+Query   `snapshot() -> CaseSnapshot`: the current state, facts and deadlines
+
+Declared deadlines become durable timers: entering a state starts them, leaving
+it cancels them, expiry fires the declared trigger as role "system". Each
+transition runs exactly one activity (`record_transition`), then upserts the
+search attributes and the UI details. Process workflows subclass `CaseWorkflow`.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+from datetime import timedelta
+from typing import Any
+
+from temporalio import workflow
+from temporalio.common import RetryPolicy
+from temporalio.exceptions import ApplicationError
+
+with workflow.unsafe.imports_passed_through():
+    from pydantic import ValidationError
+
+    from statemachines import CaseMachine, NotAllowed, get_process
+    from statemachines.spec import SYSTEM
+    from workflows import search_attributes as sa
+    from workflows.details import current_details
+    from workflows.messages import (
+        CaseInput,
+        CaseSnapshot,
+        DeadlineInfo,
+        RecordResult,
+        TaskInfo,
+        TransitionRecord,
+        TransitionRequest,
+    )
+
+RECORD_RETRY = RetryPolicy(initial_interval=timedelta(seconds=1), maximum_interval=timedelta(seconds=30))
+HISTORY_LIMIT = 5_000  # continue-as-new well before Temporal's own warnings
+
+
+def refuse(message: str, kind: str, **details: Any) -> ApplicationError:
+    """An error the API maps to HTTP: kind is TriggerNotAllowed, RoleNotAllowed or InvalidPayload."""
+    return ApplicationError(message, details or {}, type=kind, non_retryable=True)
+
+
+class CaseWorkflow:
+    history_limit = HISTORY_LIMIT
+
+    @workflow.init
+    def __init__(self, inp: CaseInput) -> None:
+        self._process = get_process(inp.process)
+        self._machine = CaseMachine(self._process, inp.policy)
+        self._input = inp
+        self._state = inp.state or self._process.initial
+        self._facts = self._process.facts.model_validate(inp.facts)
+        self._sequence = inp.sequence
+        self._entered_at = inp.entered_at
+        self._fired: set[str] = set(inp.fired)
+        self._overdue = inp.overdue
+        self._links = dict(inp.links)
+        self._lock = asyncio.Lock()
+        self._changes = 0
+        self._started = inp.state is not None  # a continued run was recorded before
+
+    # --- platform concerns -----------------------------------------------------------------
+
+    async def _run(self, inp: CaseInput) -> CaseSnapshot:
+        if self._entered_at is None:
+            self._entered_at = workflow.now()
+        if not self._started:
+            async with self._lock:
+                await self._record_start()
+            self._started = True
+        self._publish()
+        while not self._final:
+            if workflow.info().get_current_history_length() > self.history_limit:
+                await workflow.wait_condition(lambda: workflow.all_handlers_finished() and not self._lock.locked())
+                workflow.continue_as_new(self._carry_over())
+            await self._wait_for_change_or_deadline()
+        await workflow.wait_condition(workflow.all_handlers_finished)
+        return self.snapshot()
+
+    async def _wait_for_change_or_deadline(self) -> None:
+        seen = self._changes
+        pending = self._pending()
+        if not pending:
+            await workflow.wait_condition(lambda: self._changes != seen)
+            return
+        first = pending[0]
+        timeout = max(first.due - workflow.now(), timedelta(0))
+        try:
+            await workflow.wait_condition(
+                lambda: self._changes != seen, timeout=timeout, timeout_summary=f"Frist: {first.label}"
+            )
+        except asyncio.TimeoutError:
+            async with self._lock:
+                if self._changes == seen:  # still in the state whose deadline expired
+                    await self._fire_deadline(first)
+
+    async def _fire_deadline(self, deadline: DeadlineInfo) -> None:
+        try:
+            await self._apply(deadline.trigger, None, SYSTEM, None, deadline)
+        except NotAllowed as refused:
+            # A guard blocks the timer's transition: note it so the timer does not spin.
+            workflow.logger.warning("deadline %s refused: %s", deadline.trigger, refused.reason)
+            self._fired.add(deadline.trigger)
+            self._changes += 1
+
+    def _carry_over(self) -> CaseInput:
+        return self._input.model_copy(
+            update={
+                "state": self._state,
+                "facts": self._facts.model_dump(mode="json"),
+                "sequence": self._sequence,
+                "entered_at": self._entered_at,
+                "fired": sorted(self._fired),
+                "overdue": self._overdue,
+                "links": self._links,
+            }
+        )
+
+    # --- messages --------------------------------------------------------------------------
+
+    @workflow.query
+    def snapshot(self) -> CaseSnapshot:
+        return CaseSnapshot(
+            case_id=self._input.case_id,
+            process=self._process.name,
+            state=self._state,
+            sequence=self._sequence,
+            facts=self._facts.model_dump(mode="json"),
+            deadlines=self._pending(),
+            overdue=self._overdue,
+            final=self._final,
+            links=self._links,
+        )
+
+    @workflow.update
+    async def transition(self, req: TransitionRequest) -> CaseSnapshot:
+        # An update can arrive before `run` has recorded the start of the case.
+        await workflow.wait_condition(lambda: self._started)
+        async with self._lock:
+            try:
+                await self._apply(req.trigger, req.data, req.role, req.request_id)
+            except NotAllowed as refused:  # the state moved on between validation and handling
+                raise self._not_allowed(refused) from None
+            return self.snapshot()
+
+    @transition.validator
+    def _validate(self, req: TransitionRequest) -> None:
+        """Only checks, never changes: a refusal is not written to history."""
+        if not self._process.has_trigger(req.trigger):
+            raise refuse(f"Unbekannter Auslöser {req.trigger}", "InvalidPayload", allowed=self._allowed())
+        trigger = self._process.trigger(req.trigger)
+        if req.role == SYSTEM or req.role not in trigger.roles:
+            raise refuse(
+                f"Die Rolle {req.role} darf {req.trigger} nicht auslösen",
+                "RoleNotAllowed",
+                roles=sorted(self._machine.roles_for(req.trigger)),
+            )
+        try:
+            payload = self._machine.payload(req.trigger, req.data)
+            self._machine.step(self._state, self._facts, req.trigger, payload, workflow.now())
+        except ValidationError as invalid:
+            raise refuse(
+                f"Ungültige Daten für {req.trigger}",
+                "InvalidPayload",
+                errors=json.loads(invalid.json(include_url=False, include_context=False)),
+            ) from None
+        except ValueError as invalid:
+            raise refuse(str(invalid), "InvalidPayload") from None
+        except NotAllowed as refused:
+            raise self._not_allowed(refused) from None
+
+    def _not_allowed(self, refused: NotAllowed) -> ApplicationError:
+        return refuse(refused.reason, "TriggerNotAllowed", state=refused.state, allowed=refused.allowed)
+
+    # --- business logic --------------------------------------------------------------------
+
+    @property
+    def _final(self) -> bool:
+        return self._state in self._process.final_states
+
+    def _allowed(self) -> list[str]:
+        return self._machine.allowed(self._state, self._facts)
+
+    def _pending(self) -> list[DeadlineInfo]:
+        return self._deadlines_of(self._state, self._facts, self._entered_at, self._fired)
+
+    def _deadlines_of(self, state, facts, entered_at, fired) -> list[DeadlineInfo]:
+        return [
+            DeadlineInfo(trigger=p.deadline.trigger, label=p.deadline.label, due=p.due, marks_overdue=p.deadline.marks_overdue)
+            for p in self._machine.deadlines(state, facts, entered_at)
+            if p.deadline.trigger not in fired
+        ]
+
+    async def _apply(
+        self, trigger: str, data: dict[str, Any] | None, role: str, request_id: str | None, deadline: DeadlineInfo | None = None
+    ) -> None:
+        now = workflow.now()
+        payload = self._machine.payload(trigger, data)
+        step = self._machine.step(self._state, self._facts, trigger, payload, now)
+        entered_at = now if step.entered else self._entered_at
+        fired = set() if step.entered else self._fired | ({trigger} if deadline else set())
+        overdue = False if step.entered else self._overdue or bool(deadline and deadline.marks_overdue)
+        deadlines = self._deadlines_of(step.dest, step.facts, entered_at, fired)
+        record = TransitionRecord(
+            case_id=self._input.case_id,
+            process=self._process.name,
+            person_id=self._input.person_id,
+            sequence=self._sequence + 1,
+            trigger=trigger,
+            source=step.source,
+            dest=step.dest,
+            entered=step.entered,
+            role=role,
+            request_id=request_id,
+            data=payload.model_dump(mode="json") if payload else {},
+            facts=step.facts.model_dump(mode="json"),
+            occurred_at=now,
+            deadlines=deadlines,
+            overdue=overdue,
+            final=step.dest in self._process.final_states,
+            letters=list(step.transition.letters),
+            tasks=[self._task(t, now) for t in step.transition.tasks],
+            links=self._links,
+        )
+        await self._record(record)
+        # Commit in memory only after the activity succeeded: a crash before this
+        # point replays to the same decision, so nothing is lost or written twice.
+        self._state, self._facts, self._sequence = step.dest, step.facts, record.sequence
+        self._entered_at, self._fired, self._overdue = entered_at, fired, overdue
+        self._changes += 1
+        workflow.logger.info("case %s: %s %s -> %s", self._input.case_id, trigger, step.source, step.dest)
+        self._publish()
+
+    def _task(self, spec, now) -> TaskInfo:
+        due = now + getattr(self._machine.policy, spec.due_in) if spec.due_in else now
+        return TaskInfo(kind=spec.kind, role=spec.role, title=spec.title, priority=spec.priority, due=due)
+
+    async def _record_start(self) -> None:
+        await self._record(
+            TransitionRecord(
+                case_id=self._input.case_id,
+                process=self._process.name,
+                person_id=self._input.person_id,
+                sequence=0,
+                trigger="fall_angelegt",
+                source=None,
+                dest=self._state,
+                entered=True,
+                role=SYSTEM,
+                facts=self._facts.model_dump(mode="json"),
+                occurred_at=self._entered_at,
+                deadlines=self._pending(),
+                links=self._links,
+            )
+        )
+
+    async def _record(self, record: TransitionRecord) -> None:
+        await workflow.execute_activity(
+            "record_transition",
+            record,
+            result_type=RecordResult,
+            start_to_close_timeout=timedelta(seconds=30),
+            retry_policy=RECORD_RETRY,
+            summary=f"{record.trigger} → {record.dest}",
+        )
+
+    def _publish(self) -> None:
+        pending = self._pending()
+        workflow.upsert_search_attributes(
+            [
+                sa.PROCESS.value_set(self._process.name),
+                sa.STATE.value_set(self._state),
+                sa.CASE_ID.value_set(self._input.case_id),
+                sa.DEADLINE.value_set(pending[0].due) if pending else sa.DEADLINE.value_unset(),
+                sa.OVERDUE.value_set(self._overdue),
+            ]
+        )
+        workflow.set_current_details(current_details(self._process, self._state, pending, self._overdue, self._allowed()))
