@@ -1,0 +1,55 @@
+"""The FastAPI application: JSON under /api/v1, OpenAPI docs at /docs."""
+
+from __future__ import annotations
+
+from contextlib import asynccontextmanager
+
+from fastapi import FastAPI
+from temporalio.client import Client
+
+from api import errors
+from api.cases import CaseService
+from api.routes import cases, health, inbox, processes
+from persistence.db import Database
+from runtime.settings import Settings
+from runtime.temporal import connect
+from runtime.tokens import load_tokens
+
+PREFIX = "/api/v1"
+
+
+def create_app(settings: Settings, client: Client | None = None, db: Database | None = None) -> FastAPI:
+    """Build the app; pass `client` and `db` to reuse existing connections (tests, `fahrplan up`)."""
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI):
+        owned = []
+        if getattr(app.state, "client", None) is None:
+            _wire(app, await connect(settings), Database(settings.db_url), settings)
+            owned.append(app.state.db)
+        yield
+        for database in owned:
+            await database.dispose()
+
+    app = FastAPI(
+        title="Fahrplan",
+        summary="Fallprozesse des Jobcenters (SGB II) als dauerhafte Zustandsautomaten auf Temporal",
+        version="0.1.0",
+        lifespan=lifespan,
+        openapi_url=f"{PREFIX}/openapi.json",
+        docs_url="/docs",
+    )
+    app.state.settings = settings
+    app.state.tokens = load_tokens(settings)
+    app.state.client = None
+    if client is not None and db is not None:
+        _wire(app, client, db, settings)
+    errors.install(app)
+    for router in (cases.router, processes.router, inbox.router, health.router):
+        app.include_router(router, prefix=PREFIX)
+    return app
+
+
+def _wire(app: FastAPI, client: Client, db: Database, settings: Settings) -> None:
+    app.state.client, app.state.db = client, db
+    app.state.cases = CaseService(db, client, settings)

@@ -1,0 +1,261 @@
+"""Case use cases behind the routes: start a case, read it, fire a trigger.
+
+Routes stay thin; this module owns the order of checks (404, 422, 403, 409),
+the Idempotency-Key bookkeeping and the mapping of workflow refusals to HTTP.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import hashlib
+import json
+import uuid
+from datetime import datetime, timezone
+from typing import Any
+
+from pydantic import ValidationError
+from sqlalchemy import func, select
+from sqlalchemy.exc import IntegrityError
+from temporalio.client import Client, WorkflowUpdateFailedError
+from temporalio.common import SearchAttributePair, TypedSearchAttributes, WorkflowIDConflictPolicy
+from temporalio.exceptions import ApplicationError
+from temporalio.service import RPCError
+
+from api import schemas as s
+from api import views
+from api.auth import User
+from api.errors import Problem, not_found
+from persistence import models as m
+from persistence.db import Database
+from runtime.settings import Settings
+from runtime.temporal import workflow_id
+from statemachines import PROCESSES, CaseMachine
+from workflows import search_attributes as sa
+from workflows.messages import CaseInput, CaseSnapshot, TransitionRequest
+
+IDEMPOTENT_CASES = uuid.UUID("6f1c1a9e-3b0e-4f5e-9d61-2f8a4c7d0b11")
+
+
+def _errors(invalid: ValidationError) -> list[dict[str, Any]]:
+    return [{"loc": list(e["loc"]), "msg": e["msg"], "type": e["type"]} for e in invalid.errors()]
+
+
+def _unavailable(what: str) -> Problem:
+    return Problem(503, "unavailable", "Vorübergehend nicht verfügbar", f"{what} Bitte erneut versuchen.", {"Retry-After": "5"})
+
+
+class CaseService:
+    def __init__(self, db: Database, client: Client, settings: Settings):
+        self.db, self.client, self.settings = db, client, settings
+        self.machines = {name: CaseMachine(p, settings.policy) for name, p in PROCESSES.items()}
+
+    def ui_url(self, wid: str) -> str:
+        return f"{self.settings.temporal_ui_url}/namespaces/{self.settings.temporal_namespace}/workflows/{wid}"
+
+    # --- reading ---------------------------------------------------------------------------
+
+    async def read(self, case_id: str, user: User) -> s.CasePublic:
+        async with self.db.unit_of_work() as session:
+            case = await session.get(m.Case, case_id)
+            if case is None:
+                raise not_found(f"Fall {case_id} ist unbekannt.")
+            person = await session.get(m.Person, case.person_id) if case.person_id else None
+            return views.case_public(case, person, self.machines[case.process], user.roles, self.ui_url(case.workflow_id))
+
+    async def list(self, *, process, state, overdue, deadline_before, limit: int, offset: int) -> s.Page[s.CaseSummary]:
+        stmt = select(m.Case)
+        if process:
+            stmt = stmt.where(m.Case.process == process)
+        if state:
+            stmt = stmt.where(m.Case.state == state)
+        if overdue is not None:
+            stmt = stmt.where(m.Case.overdue == overdue)
+        if deadline_before:
+            stmt = stmt.where(m.Case.deadline < deadline_before)
+        async with self.db.unit_of_work() as session:
+            total = await session.scalar(select(func.count()).select_from(stmt.subquery()))
+            page = await session.scalars(stmt.order_by(m.Case.updated_at.desc(), m.Case.case_id).limit(limit).offset(offset))
+            items = [views.case_summary(c) for c in page]
+        return s.Page[s.CaseSummary](items=items, total=total or 0, limit=limit, offset=offset)
+
+    async def events(self, case_id: str) -> list[s.EventPublic]:
+        async with self.db.unit_of_work() as session:
+            case = await session.get(m.Case, case_id)
+            if case is None:
+                raise not_found(f"Fall {case_id} ist unbekannt.")
+            rows = await session.scalars(
+                select(m.CaseEvent).where(m.CaseEvent.case_id == case_id).order_by(m.CaseEvent.sequence)
+            )
+            process = PROCESSES[case.process]
+            return [views.event_public(process, e) for e in rows]
+
+    # --- starting a case -------------------------------------------------------------------
+
+    async def create(self, body: s.CaseCreate, user: User, key: str | None) -> s.CasePublic:
+        process = PROCESSES.get(body.process)
+        if process is None:
+            raise Problem(422, "unknown-process", "Unbekannter Prozess", f"Prozess {body.process} gibt es nicht.", processes=sorted(PROCESSES))
+        roles = sorted(user.roles & process.start_roles)
+        if not roles:
+            raise Problem(403, "role-not-allowed", "Rolle nicht berechtigt", f"Einen Fall {process.label} eröffnen darf: " + ", ".join(sorted(process.start_roles)) + ".", roles=sorted(process.start_roles))
+        try:
+            start = process.start.model_validate(body.facts)
+        except ValidationError as invalid:
+            raise Problem(422, "invalid-facts", "Ungültige Fakten", f"Die Fakten passen nicht zum Prozess {process.name}.", errors=_errors(invalid)) from None
+        case_id = str(uuid.uuid5(IDEMPOTENT_CASES, f"{user.user}\n{key}")) if key else str(uuid.uuid4())
+        wid = workflow_id(process.name, case_id)
+        now = datetime.now(timezone.utc)
+        facts = process.initial_facts(start)
+        async with self.db.unit_of_work() as session:
+            case = await session.get(m.Case, case_id)
+            if case is None:
+                person_id = str(uuid.uuid4())
+                session.add(_person(person_id, body.person, now))
+                await session.flush()  # no ORM relationship orders the inserts for us
+                deadlines = self.machines[process.name].deadlines(process.initial, facts, now)
+                session.add(
+                    m.Case(
+                        case_id=case_id, process=process.name, state=process.initial, person_id=person_id,
+                        facts=facts.model_dump(mode="json"),
+                        deadlines={"items": [{"trigger": d.deadline.trigger, "label": d.deadline.label, "due": d.due.isoformat(), "marks_overdue": d.deadline.marks_overdue} for d in deadlines]},
+                        deadline=deadlines[0].due if deadlines else None, overdue=False, final=False, version=0,
+                        workflow_id=wid, links={}, created_at=now, updated_at=now,
+                    )
+                )
+                await session.flush()
+                session.add(
+                    m.CaseEvent(
+                        case_id=case_id, sequence=0, trigger="fall_angelegt", from_state=None, to_state=process.initial,
+                        actor=user.user, role=roles[0], comment=None, data={}, occurred_at=now,
+                    )
+                )
+            else:
+                person_id, now = case.person_id, case.created_at
+        await self._start(process.name, case_id, person_id, facts.model_dump(mode="json"), now)
+        return await self.read(case_id, user)
+
+    async def _start(self, process: str, case_id: str, person_id: str | None, facts: dict, created_at: datetime) -> None:
+        label = PROCESSES[process].label
+        try:
+            await self.client.start_workflow(
+                process,
+                CaseInput(case_id=case_id, process=process, person_id=person_id, facts=facts, policy=self.settings.policy, entered_at=created_at),
+                id=workflow_id(process, case_id),
+                task_queue=self.settings.task_queue,
+                id_conflict_policy=WorkflowIDConflictPolicy.USE_EXISTING,
+                static_summary=f"{label} · Fall {case_id}",
+                search_attributes=TypedSearchAttributes(
+                    [
+                        SearchAttributePair(sa.PROCESS, process),
+                        SearchAttributePair(sa.STATE, PROCESSES[process].initial),
+                        SearchAttributePair(sa.CASE_ID, case_id),
+                        SearchAttributePair(sa.OVERDUE, False),
+                    ]
+                ),
+            )
+        except RPCError:
+            raise _unavailable("Der Fall ist angelegt, aber Temporal antwortet nicht; mit demselben Idempotency-Key") from None
+
+    # --- firing a trigger ------------------------------------------------------------------
+
+    async def transition(self, case_id: str, body: s.TransitionCreate, user: User, key: str | None) -> tuple[int, dict]:
+        fingerprint = hashlib.sha256(json.dumps([case_id, body.model_dump(mode="json")], sort_keys=True).encode()).hexdigest()
+        async with self.db.unit_of_work() as session:
+            case = await session.get(m.Case, case_id)
+            if case is None:
+                raise not_found(f"Fall {case_id} ist unbekannt.")
+            earlier = await self._earlier(session, user, key, fingerprint)
+            if earlier is not None and earlier.response is not None:
+                return earlier.status_code, earlier.response
+            wid, process_name, state, facts, final = case.workflow_id, case.process, case.state, case.facts, case.final
+        machine = self.machines[process_name]
+        process = machine.process
+        role = self._check(machine, body, user, state, facts, final)
+        request_id = earlier.request_id if earlier is not None else await self._remember(case_id, body, user, role, key, fingerprint)
+        status, response = await self._send(wid, body, role, request_id, case_id, user, process)
+        async with self.db.unit_of_work() as session:
+            row = await session.get(m.TransitionRequest, request_id)
+            row.status_code, row.response = status, response
+        return status, response
+
+    def _check(self, machine: CaseMachine, body: s.TransitionCreate, user: User, state: str, facts: dict, final: bool) -> str:
+        process = machine.process
+        if not process.has_trigger(body.trigger):
+            raise Problem(422, "unknown-trigger", "Unbekannter Auslöser", f"{process.label} kennt den Auslöser {body.trigger} nicht.", triggers=[t.name for t in process.triggers if not t.timer_only])
+        roles = sorted(user.roles & machine.roles_for(body.trigger))
+        if not roles:
+            raise Problem(403, "role-not-allowed", "Rolle nicht berechtigt", f"{body.trigger} dürfen nur: " + ", ".join(sorted(machine.roles_for(body.trigger))) + ".", roles=sorted(machine.roles_for(body.trigger)))
+        try:
+            machine.payload(body.trigger, body.data)
+        except ValidationError as invalid:
+            raise Problem(422, "invalid-payload", "Ungültige Daten", f"Die Daten passen nicht zu {body.trigger}.", errors=_errors(invalid)) from None
+        except ValueError as invalid:
+            raise Problem(422, "invalid-payload", "Ungültige Daten", str(invalid)) from None
+        if final:
+            label = process.state(state).label
+            raise Problem(409, "trigger-not-allowed", "Auslöser nicht möglich", f"Der Fall ist abgeschlossen ({label}).", state=state, allowed_triggers=[])
+        return roles[0]
+
+    async def _earlier(self, session, user: User, key: str | None, fingerprint: str) -> m.TransitionRequest | None:
+        if not key:
+            return None
+        earlier = await session.scalar(
+            select(m.TransitionRequest).where(m.TransitionRequest.actor == user.user, m.TransitionRequest.idempotency_key == key)
+        )
+        if earlier is not None and earlier.fingerprint != fingerprint:
+            raise Problem(422, "idempotency-key-reused", "Idempotency-Key wiederverwendet", "Dieser Idempotency-Key gehört zu einer anderen Anfrage.")
+        return earlier
+
+    async def _remember(self, case_id, body: s.TransitionCreate, user: User, role: str, key, fingerprint) -> str:
+        request_id = str(uuid.uuid4())
+        try:
+            async with self.db.unit_of_work() as session:
+                session.add(
+                    m.TransitionRequest(
+                        request_id=request_id, case_id=case_id, actor=user.user, role=role, trigger=body.trigger,
+                        comment=body.comment, idempotency_key=key, fingerprint=fingerprint,
+                        status_code=None, response=None, created_at=datetime.now(timezone.utc),
+                    )
+                )
+        except IntegrityError:  # the same key raced in concurrently: join the first request
+            async with self.db.unit_of_work() as session:
+                earlier = await self._earlier(session, user, key, fingerprint)
+                return earlier.request_id
+        return request_id
+
+    async def _send(self, wid, body: s.TransitionCreate, role, request_id, case_id, user: User, process) -> tuple[int, dict]:
+        handle = self.client.get_workflow_handle(wid)
+        request = TransitionRequest(trigger=body.trigger, data=body.data, role=role, request_id=request_id)
+        try:
+            await asyncio.wait_for(
+                handle.execute_update("transition", request, id=request_id, result_type=CaseSnapshot),
+                timeout=self.settings.update_timeout_seconds,
+            )
+        except WorkflowUpdateFailedError as failed:
+            return self._refusal(failed.cause, body.trigger, user, process)
+        except (RPCError, asyncio.TimeoutError):
+            raise _unavailable("Temporal hat den Schritt nicht bestätigt; mit demselben Idempotency-Key") from None
+        return 200, (await self.read(case_id, user)).model_dump(mode="json")
+
+    def _refusal(self, cause: BaseException | None, trigger: str, user: User, process) -> tuple[int, dict]:
+        details = cause.details[0] if isinstance(cause, ApplicationError) and cause.details else {}
+        kind = cause.type if isinstance(cause, ApplicationError) else None
+        message = cause.message if isinstance(cause, ApplicationError) else "Der Schritt wurde abgelehnt."
+        if kind == "RoleNotAllowed":
+            return 403, _body(403, "role-not-allowed", "Rolle nicht berechtigt", message, roles=details.get("roles", []))
+        if kind == "InvalidPayload":
+            return 422, _body(422, "invalid-payload", "Ungültige Daten", message, errors=details.get("errors", []))
+        allowed = details.get("allowed", [])
+        return 409, _body(409, "trigger-not-allowed", "Auslöser nicht möglich", message, state=details.get("state"), allowed_triggers=allowed)
+
+
+def _body(status: int, slug: str, title: str, detail: str, **extra) -> dict:
+    return {"type": f"/problems/{slug}", "title": title, "status": status, "detail": detail, **extra}
+
+
+def _person(person_id: str, p: s.PersonCreate, now: datetime) -> m.Person:
+    a = p.anschrift
+    return m.Person(
+        person_id=person_id, vorname=p.vorname, nachname=p.nachname, geburtsdatum=p.geburtsdatum,
+        strasse=a.strasse if a else None, plz=a.plz if a else None, ort=a.ort if a else None, created_at=now,
+    )

@@ -1,0 +1,125 @@
+"""Turn rows and declarations into response bodies (German labels included)."""
+
+from __future__ import annotations
+
+from pydantic import BaseModel
+
+from api import schemas as s
+from persistence import models as m
+from statemachines import CaseMachine, Process, get_process
+
+
+def named_state(process: Process, state: str | None) -> s.Named | None:
+    if state is None:
+        return None
+    return s.Named(name=state, label=process.state(state).label)
+
+
+def named_trigger(process: Process, trigger: str) -> s.Named:
+    label = process.trigger(trigger).label if process.has_trigger(trigger) else "Fall angelegt"
+    return s.Named(name=trigger, label=label)
+
+
+def case_summary(case: m.Case) -> s.CaseSummary:
+    process = get_process(case.process)
+    return s.CaseSummary(
+        case_id=case.case_id,
+        process=case.process,
+        state=named_state(process, case.state),
+        overdue=case.overdue,
+        deadline=case.deadline,
+        final=case.final,
+        version=case.version,
+        updated_at=case.updated_at,
+    )
+
+
+def person_public(person: m.Person | None) -> s.PersonPublic | None:
+    if person is None:
+        return None
+    anschrift = None
+    if person.strasse and person.plz and person.ort:
+        anschrift = s.AnschriftCreate(strasse=person.strasse, plz=person.plz, ort=person.ort)
+    return s.PersonPublic(
+        person_id=person.person_id,
+        vorname=person.vorname,
+        nachname=person.nachname,
+        geburtsdatum=person.geburtsdatum,
+        anschrift=anschrift,
+    )
+
+
+def case_public(case: m.Case, person: m.Person | None, machine: CaseMachine, roles, ui_url: str) -> s.CasePublic:
+    process = machine.process
+    facts = process.facts.model_validate(case.facts)
+    allowed = [] if case.final else machine.allowed(case.state, facts, roles)
+    return s.CasePublic(
+        **case_summary(case).model_dump(),
+        process_label=process.label,
+        facts=case.facts,
+        allowed_triggers=[named_trigger(process, t) for t in allowed],
+        deadlines=[s.DeadlinePublic.model_validate(d) for d in case.deadlines.get("items", [])],
+        workflow_id=case.workflow_id,
+        temporal_ui_url=ui_url,
+        links=case.links,
+        person=person_public(person),
+        created_at=case.created_at,
+    )
+
+
+def event_public(process: Process, e: m.CaseEvent) -> s.EventPublic:
+    return s.EventPublic(
+        sequence=e.sequence,
+        trigger=named_trigger(process, e.trigger),
+        from_state=named_state(process, e.from_state),
+        to_state=named_state(process, e.to_state),
+        actor=e.actor,
+        role=e.role,
+        comment=e.comment,
+        data=e.data,
+        occurred_at=e.occurred_at,
+    )
+
+
+def _schema(model: type[BaseModel] | None) -> dict | None:
+    return model.model_json_schema() if model else None
+
+
+def process_public(p: Process) -> s.ProcessPublic:
+    return s.ProcessPublic(
+        name=p.name,
+        label=p.label,
+        initial=p.initial,
+        roles=sorted(p.roles - {"system"}),
+        states=[
+            s.StatePublic(
+                name=st.name,
+                label=st.label,
+                final=st.final,
+                initial=st.name == p.initial,
+                deadlines=[
+                    s.DeadlineDecl(trigger=d.trigger, label=d.label, policy_setting=d.delay, marks_overdue=d.marks_overdue)
+                    for d in st.deadlines
+                ],
+            )
+            for st in p.states
+        ],
+        triggers=[
+            s.TriggerPublic(
+                name=t.name, label=t.label, roles=sorted(t.roles), timer=t.timer_only, payload_schema=_schema(t.payload)
+            )
+            for t in p.triggers
+        ],
+        transitions=[
+            s.TransitionDecl(
+                trigger=t.trigger,
+                source=list(t.source),
+                dest=t.dest,
+                guards=[g.label for g in t.guards] + [f"nicht: {g.label}" for g in t.unless],
+                letters=list(t.letters),
+                tasks=[task.kind for task in t.tasks],
+            )
+            for t in p.transitions
+        ],
+        start_schema=p.start.model_json_schema(),
+    )
