@@ -163,7 +163,8 @@ TRIGGERS = (
     Trigger("eigenen_plan_erfasst", "Eigenen Plan erfasst", frozenset({JOBCOACH})),
     Trigger("alg1_bezug_erfasst", "ALG-I-Bezug erfasst", frozenset({EGS, JOBCOACH}), Alg1BezugErfasst, _alg1),
     Trigger("leistung_bewilligt", "Leistung bewilligt", frozenset({LEISTUNG}), effect=_set(bewilligt=True)),
-    Trigger("erneut_eingeladen", "Erneut eingeladen", frozenset({JOBCOACH})),
+    # A new invitation is a fresh start: R11 counts the failed attempts since then.
+    Trigger("erneut_eingeladen", "Erneut eingeladen", frozenset({JOBCOACH}), effect=_set(kontaktversuche=[])),
     Trigger("arbeit_aufgenommen", "Arbeit oder Ausbildung aufgenommen", frozenset({JOBCOACH, EGS})),
     Trigger("antrag_zurueckgenommen", "Antrag zurückgenommen", frozenset({EGS, LEISTUNG, JOBCOACH})),
     Trigger("antrag_abgelehnt", "Antrag abgelehnt", frozenset({LEISTUNG})),
@@ -194,6 +195,7 @@ TRANSITIONS = (
     # R5: active contact when clearing_offen lasts too long.
     Transition("kontaktaufnahme_faellig", ("clearing_offen",), None, tasks=(AKTIVE_KONTAKTAUFNAHME,)),
     # R11: evading Clearing; straight to an IFK once the Bewilligung is there (R12).
+    Transition("kontaktversuch_gescheitert", IN_CLEARING_TALK, guards=(ENTZIEHT_SICH, BEWILLIGT, REHABILITAND), **TO_IFK_REHA),
     Transition("kontaktversuch_gescheitert", IN_CLEARING_TALK, guards=(ENTZIEHT_SICH, BEWILLIGT), **TO_IFK),
     Transition("kontaktversuch_gescheitert", IN_CLEARING_TALK, "clearing_entzogen", guards=(ENTZIEHT_SICH,)),
     Transition("kontaktversuch_gescheitert", IN_CLEARING_TALK, None),
@@ -224,6 +226,7 @@ TRANSITIONS = (
         tasks=(CLEARING_DURCHFUEHREN,),
     ),
     # R12: the Bewilligung releases the handovers; elsewhere it is only recorded.
+    Transition("leistung_bewilligt", ("clearing_entzogen",), guards=(REHABILITAND,), **TO_IFK_REHA),  # R4 before R11
     Transition("leistung_bewilligt", ("clearing_entzogen", "clearing_betreuung"), **TO_IFK),
     Transition("leistung_bewilligt", ("reha_betreuung",), **TO_IFK_REHA),
     # Guards see the facts after the effect (bewilligt is already True here), so an

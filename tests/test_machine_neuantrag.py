@@ -365,3 +365,22 @@ def test_schedule_alg1_invitation_with_policy_offset():
 def test_schedule_no_alg1_invitation_without_alg1_ende():
     """R8: without an end date there is nothing to wait for."""
     assert MACHINE.deadlines("alg1_wiedervorlage", start(), NOW) == []
+
+
+def test_rehabilitant_evading_clearing_goes_to_ifk_reha_after_bewilligung():
+    """R4 before R11: an evading rehabilitant still goes to IFK-Reha, never to a plain IFK."""
+    state, facts = run([UEBERGEBEN, TELEFON, TELEFON, SCHRIFTLICH], start(rehabilitand=True))
+    assert state == "clearing_entzogen"
+    assert run([BEWILLIGT], facts, state=state)[0] == "an_ifk_reha_uebergeben"
+
+
+def test_bewilligt_rehabilitant_reaching_threshold_goes_straight_to_ifk_reha():
+    state, _ = run([UEBERGEBEN, BEWILLIGT, TELEFON, TELEFON, SCHRIFTLICH], start(rehabilitand=True))
+    assert state == "an_ifk_reha_uebergeben"
+
+
+def test_reinvitation_restarts_the_r11_count():
+    """After erneut_eingeladen only new failed attempts count towards R11."""
+    state, facts = run([UEBERGEBEN, TELEFON, TELEFON, SCHRIFTLICH, ("erneut_eingeladen", None)])
+    assert (state, facts.kontaktversuche) == ("clearing_offen", [])
+    assert run([SCHRIFTLICH], facts, state=state)[0] == "clearing_offen"
