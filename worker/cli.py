@@ -72,6 +72,8 @@ def cmd_demo(args: argparse.Namespace) -> int:
 
 def main(argv: list[str] | None = None) -> int:
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    for noisy in ("alembic", "httpx"):
+        logging.getLogger(noisy).setLevel(logging.WARNING)
     parser = argparse.ArgumentParser(prog="fahrplan", description="Fahrplan: Fallprozesse des Jobcenters auf Temporal")
     sub = parser.add_subparsers(dest="command", required=True)
     sub.add_parser("up", help="alles lokal starten (Temporal, Worker, API)").set_defaults(func=cmd_up)

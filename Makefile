@@ -1,0 +1,43 @@
+# Fahrplan: two commands on a fresh machine.
+#   make run   Temporal dev server + UI (:8233), worker and API (:8000) on the embedded defaults
+#   make test  the test suite (time-skipping Temporal test server, SQLite and PostgreSQL)
+# Both set themselves up first: virtual environment, dependencies, Graphviz.
+
+PYTHON ?= python3
+VENV   := .venv
+BIN    := $(VENV)/bin
+STAMP  := $(VENV)/.installed-stamp
+SUDO   := $(shell [ "$$(id -u)" -eq 0 ] || echo sudo)
+
+.PHONY: run test setup graphviz diagrams demo bench clean
+
+$(STAMP): pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -e '.[test]'
+	touch $(STAMP)
+
+graphviz:
+	@command -v dot >/dev/null 2>&1 || { \
+	  echo "Installing Graphviz (renders the training diagrams)"; \
+	  $(SUDO) apt-get update -qq && $(SUDO) apt-get install -y -qq --no-install-recommends graphviz fonts-dejavu-core >/dev/null; }
+
+setup: $(STAMP) graphviz
+
+run: setup
+	$(BIN)/fahrplan up
+
+test: setup
+	$(BIN)/pytest
+
+diagrams: setup
+	$(BIN)/fahrplan diagrams
+
+demo: setup
+	$(BIN)/fahrplan demo
+
+bench: setup
+	$(BIN)/python bench/transitions.py
+
+clean:
+	rm -rf $(VENV) var .pytest_cache .hypothesis
