@@ -70,6 +70,33 @@ class TaskSpec:
     due_in: str | None = None  # Policy timedelta field; None: due at once
 
 
+class ChildEnded(BaseModel):
+    """Payload of the trigger a parent fires when a spawned child case ends."""
+
+    case_id: str
+    process: str
+    state: str
+    facts: dict[str, Any]
+
+
+@dataclass(frozen=True)
+class Spawn:
+    """A transition opens a case of another process for the same person.
+
+    `facts` builds the new case's start facts from the (updated) facts and the
+    payload. With `report=True` the new case reports its end back: the parent
+    fires its `Process.on_child_end[process]` trigger with a `ChildEnded` payload.
+    """
+
+    process: str
+    facts: Callable[[Any, Any], dict[str, Any]]
+    report: bool = False
+
+    @property
+    def link(self) -> str:
+        return self.process
+
+
 @dataclass(frozen=True)
 class State:
     name: str
@@ -85,6 +112,9 @@ class Trigger:
     roles: frozenset[str]
     payload: type[BaseModel] | None = None
     effect: Effect | None = None
+    # Name of an activity that computes the payload before the step (e.g. booking a
+    # free place); it gets a PrepareRequest and returns a PrepareResult.
+    prepare: str | None = None
 
     @property
     def timer_only(self) -> bool:
@@ -102,6 +132,7 @@ class Transition:
     unless: tuple[Guard, ...] = ()
     letters: tuple[str, ...] = ()
     tasks: tuple[TaskSpec, ...] = ()
+    spawns: tuple[Spawn, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -115,6 +146,7 @@ class Process:
     triggers: tuple[Trigger, ...]
     transitions: tuple[Transition, ...]
     start_roles: frozenset[str] = frozenset()  # who may open a case of this process
+    on_child_end: dict[str, str] = field(default_factory=dict, compare=False)  # child process -> trigger here
     _index: dict[str, Any] = field(default_factory=dict, compare=False, repr=False)
 
     def __post_init__(self) -> None:
@@ -164,5 +196,8 @@ def _validate(p: Process) -> None:
                 problems.append(f"{s.name}: deadline fires undeclared trigger {d.trigger}")
             elif not any(d.trigger == t.trigger and s.name in t.source for t in p.transitions):
                 problems.append(f"{s.name}: deadline trigger {d.trigger} has no transition from it")
+    for child, trigger in p.on_child_end.items():
+        if trigger not in triggers:
+            problems.append(f"on_child_end[{child}] fires undeclared trigger {trigger}")
     if problems:
         raise ValueError(f"process {p.name}: " + "; ".join(problems))

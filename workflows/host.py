@@ -2,6 +2,7 @@
 
 Update  `transition(TransitionRequest) -> CaseSnapshot`: fire a trigger (validated first)
 Query   `snapshot() -> CaseSnapshot`: the current state, facts and deadlines
+Signal  `child_ended(ChildEnded)`: a case this one spawned has ended (fires on_child_end)
 
 Declared deadlines become durable timers: entering a state starts them, leaving
 it cancels them, expiry fires the declared trigger as role "system". Each
@@ -18,19 +19,22 @@ from typing import Any
 
 from temporalio import workflow
 from temporalio.common import RetryPolicy
+from temporalio.workflow import ParentClosePolicy
 from temporalio.exceptions import ApplicationError
 
 with workflow.unsafe.imports_passed_through():
     from pydantic import ValidationError
 
     from statemachines import CaseMachine, NotAllowed, get_process
-    from statemachines.spec import SYSTEM
+    from statemachines.spec import SYSTEM, ChildEnded, Spawn
     from workflows import search_attributes as sa
     from workflows.details import current_details
     from workflows.messages import (
         CaseInput,
         CaseSnapshot,
         DeadlineInfo,
+        PrepareRequest,
+        PrepareResult,
         RecordResult,
         TaskInfo,
         TransitionRecord,
@@ -64,6 +68,7 @@ class CaseWorkflow:
         self._lock = asyncio.Lock()
         self._changes = 0
         self._started = inp.state is not None  # a continued run was recorded before
+        self._inbox: list[ChildEnded] = []
 
     # --- platform concerns -----------------------------------------------------------------
 
@@ -77,24 +82,27 @@ class CaseWorkflow:
         self._publish()
         while not self._final:
             if workflow.info().get_current_history_length() > self.history_limit:
-                await workflow.wait_condition(lambda: workflow.all_handlers_finished() and not self._lock.locked())
+                await workflow.wait_condition(
+                    lambda: workflow.all_handlers_finished() and not self._lock.locked() and not self._inbox
+                )
                 workflow.continue_as_new(self._carry_over())
             await self._wait_for_change_or_deadline()
+            await self._handle_inbox()
         await workflow.wait_condition(workflow.all_handlers_finished)
+        await self._report_end()
         return self.snapshot()
 
     async def _wait_for_change_or_deadline(self) -> None:
         seen = self._changes
         pending = self._pending()
+        woken = lambda: self._changes != seen or bool(self._inbox)  # noqa: E731
         if not pending:
-            await workflow.wait_condition(lambda: self._changes != seen)
+            await workflow.wait_condition(woken)
             return
         first = pending[0]
         timeout = max(first.due - workflow.now(), timedelta(0))
         try:
-            await workflow.wait_condition(
-                lambda: self._changes != seen, timeout=timeout, timeout_summary=f"Frist: {first.label}"
-            )
+            await workflow.wait_condition(woken, timeout=timeout, timeout_summary=f"Frist: {first.label}")
         except asyncio.TimeoutError:
             async with self._lock:
                 if self._changes == seen:  # still in the state whose deadline expired
@@ -103,11 +111,37 @@ class CaseWorkflow:
     async def _fire_deadline(self, deadline: DeadlineInfo) -> None:
         try:
             await self._apply(deadline.trigger, None, SYSTEM, None, deadline)
-        except NotAllowed as refused:
+        except (NotAllowed, ValidationError, ValueError) as refused:
             # A guard blocks the timer's transition: note it so the timer does not spin.
-            workflow.logger.warning("deadline %s refused: %s", deadline.trigger, refused.reason)
+            workflow.logger.warning("deadline %s refused: %s", deadline.trigger, refused)
             self._fired.add(deadline.trigger)
             self._changes += 1
+
+    async def _handle_inbox(self) -> None:
+        while self._inbox and not self._final:
+            ended = self._inbox.pop(0)
+            trigger = self._process.on_child_end.get(ended.process)
+            if trigger is None:
+                workflow.logger.warning("case %s: no trigger for the end of a %s case", self._input.case_id, ended.process)
+                continue
+            async with self._lock:
+                try:
+                    await self._apply(trigger, ended.model_dump(mode="json"), SYSTEM, None)
+                except (NotAllowed, ValidationError, ValueError) as refused:
+                    workflow.logger.warning("case %s: %s refused: %s", self._input.case_id, trigger, refused)
+
+    async def _report_end(self) -> None:
+        if self._input.parent_workflow_id:
+            ended = ChildEnded(
+                case_id=self._input.case_id,
+                process=self._process.name,
+                state=self._state,
+                facts=self._facts.model_dump(mode="json"),
+            )
+            try:
+                await workflow.get_external_workflow_handle(self._input.parent_workflow_id).signal("child_ended", ended)
+            except Exception as lost:  # the parent has closed meanwhile: nobody is left to tell  # noqa: BLE001
+                workflow.logger.warning("case %s: parent not reachable: %s", self._input.case_id, type(lost).__name__)
 
     def _carry_over(self) -> CaseInput:
         return self._input.model_copy(
@@ -138,6 +172,10 @@ class CaseWorkflow:
             links=self._links,
         )
 
+    @workflow.signal
+    def child_ended(self, ended: ChildEnded) -> None:
+        self._inbox.append(ended)
+
     @workflow.update
     async def transition(self, req: TransitionRequest) -> CaseSnapshot:
         # An update can arrive before `run` has recorded the start of the case.
@@ -147,6 +185,8 @@ class CaseWorkflow:
                 await self._apply(req.trigger, req.data, req.role, req.request_id)
             except NotAllowed as refused:  # the state moved on between validation and handling
                 raise self._not_allowed(refused) from None
+            except (ValidationError, ValueError) as invalid:  # a prepared payload that does not fit
+                raise refuse(f"Ungültige Daten für {req.trigger}: {invalid}", "InvalidPayload") from None
             return self.snapshot()
 
     @transition.validator
@@ -161,6 +201,8 @@ class CaseWorkflow:
                 "RoleNotAllowed",
                 roles=sorted(self._machine.roles_for(req.trigger)),
             )
+        if trigger.prepare and req.trigger in self._allowed():
+            return  # its payload is completed by the prepare activity, then checked in full
         try:
             payload = self._machine.payload(req.trigger, req.data)
             self._machine.step(self._state, self._facts, req.trigger, payload, workflow.now())
@@ -201,12 +243,17 @@ class CaseWorkflow:
         self, trigger: str, data: dict[str, Any] | None, role: str, request_id: str | None, deadline: DeadlineInfo | None = None
     ) -> None:
         now = workflow.now()
+        prepare = self._process.trigger(trigger).prepare
+        if prepare:
+            data = await self._prepare(prepare, trigger, data or {}, now)
         payload = self._machine.payload(trigger, data)
         step = self._machine.step(self._state, self._facts, trigger, payload, now)
         entered_at = now if step.entered else self._entered_at
         fired = set() if step.entered else self._fired | ({trigger} if deadline else set())
         overdue = False if step.entered else self._overdue or bool(deadline and deadline.marks_overdue)
         deadlines = self._deadlines_of(step.dest, step.facts, entered_at, fired)
+        spawned = {spawn.link: str(workflow.uuid4()) for spawn in step.transition.spawns}
+        links = {**self._links, **spawned}
         record = TransitionRecord(
             case_id=self._input.case_id,
             process=self._process.name,
@@ -226,16 +273,54 @@ class CaseWorkflow:
             final=step.dest in self._process.final_states,
             letters=list(step.transition.letters),
             tasks=[self._task(t, now) for t in step.transition.tasks],
-            links=self._links,
+            links=links,
         )
         await self._record(record)
+        for spawn in step.transition.spawns:
+            await self._spawn(spawn, spawned[spawn.link], step.facts, payload)
         # Commit in memory only after the activity succeeded: a crash before this
         # point replays to the same decision, so nothing is lost or written twice.
         self._state, self._facts, self._sequence = step.dest, step.facts, record.sequence
         self._entered_at, self._fired, self._overdue = entered_at, fired, overdue
+        self._links = links
         self._changes += 1
         workflow.logger.info("case %s: %s %s -> %s", self._input.case_id, trigger, step.source, step.dest)
         self._publish()
+
+    async def _prepare(self, activity: str, trigger: str, data: dict[str, Any], now) -> dict[str, Any]:
+        request = PrepareRequest(
+            case_id=self._input.case_id,
+            process=self._process.name,
+            trigger=trigger,
+            sequence=self._sequence + 1,
+            facts=self._facts.model_dump(mode="json"),
+            data=data,
+            now=now,
+        )
+        result = await workflow.execute_activity(
+            activity, request, result_type=PrepareResult, start_to_close_timeout=timedelta(seconds=30), retry_policy=RECORD_RETRY
+        )
+        return result.data
+
+    async def _spawn(self, spawn: Spawn, case_id: str, facts, payload) -> None:
+        """Open the linked case; it outlives this one (ABANDON) and, if asked, reports its end."""
+        process = get_process(spawn.process)
+        await workflow.start_child_workflow(
+            spawn.process,
+            CaseInput(
+                case_id=case_id,
+                process=spawn.process,
+                person_id=self._input.person_id,
+                facts=spawn.facts(facts, payload),
+                policy=self._input.policy,
+                links={self._process.name: self._input.case_id},
+                parent_workflow_id=workflow.info().workflow_id if spawn.report else None,
+            ),
+            id=f"{spawn.process}-{case_id}",
+            task_queue=workflow.info().task_queue,
+            parent_close_policy=ParentClosePolicy.ABANDON,
+            static_summary=f"{process.label} · Fall {case_id} (aus {self._process.label} {self._input.case_id})",
+        )
 
     def _task(self, spec, now) -> TaskInfo:
         due = now + getattr(self._machine.policy, spec.due_in) if spec.due_in else now
@@ -282,3 +367,5 @@ class CaseWorkflow:
             ]
         )
         workflow.set_current_details(current_details(self._process, self._state, pending, self._overdue, self._allowed()))
+        if self._links:
+            workflow.upsert_memo({"verknuepfte_faelle": self._links})

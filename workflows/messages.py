@@ -32,7 +32,8 @@ class CaseInput(BaseModel):
     person_id: str | None = None
     facts: dict[str, Any]
     policy: Policy = Field(default_factory=Policy)
-    links: dict[str, str] = Field(default_factory=dict)  # e.g. {"rechtskreiswechsel": "<case_id>"}
+    links: dict[str, str] = Field(default_factory=dict)  # process -> case id of a linked case
+    parent_workflow_id: str | None = None  # set when this case reports its end to a parent
     # Carried across continue-as-new; empty on a fresh start.
     state: str | None = None
     sequence: int = 0
@@ -100,3 +101,19 @@ class TransitionRecord(BaseModel):
 
 class RecordResult(BaseModel):
     written: bool  # False when the event was already there (a retried activity)
+
+
+class PrepareRequest(BaseModel):
+    """Input of a trigger's `prepare` activity: it computes the payload the step needs."""
+
+    case_id: str
+    process: str
+    trigger: str
+    sequence: int  # the sequence the step will get: an idempotency key for the activity
+    facts: dict[str, Any]
+    data: dict[str, Any] = Field(default_factory=dict)
+    now: datetime
+
+
+class PrepareResult(BaseModel):
+    data: dict[str, Any]
