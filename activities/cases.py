@@ -1,0 +1,266 @@
+"""record_transition: one audit event and everything it causes, in one database transaction.
+
+The workflow calls it once per transition (sequence 0 is the start of the case).
+It is idempotent: the event is unique per (case_id, sequence), so a retried
+activity finds its event and writes nothing at all. The audit event, the read
+model, the tasks and the outbox rows commit together or not at all.
+Logs carry case ids and triggers only, never personal data.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+from sqlalchemy import exists, select, update
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.ext.asyncio import AsyncSession
+from temporalio import activity
+
+from notifications import Absender, render
+from persistence import models as m
+from persistence.db import Database, as_utc
+from statemachines.registry import PROCESSES
+from statemachines.spec import SYSTEM
+from workflows.messages import RecordResult, TransitionRecord
+
+START_TRIGGER = "fall_angelegt"
+HISTORY_IN_LETTERS = 5  # R13: the last conversations and agreements at a glance
+UNKNOWN_PERSON = {
+    "vorname": "",
+    "nachname": "[Name unbekannt]",
+    "strasse": "[Anschrift unbekannt]",
+    "plz": None,
+    "ort": None,
+    "geburtsdatum": None,
+}
+
+
+def trigger_label(process: str, trigger: str) -> str:
+    if trigger == START_TRIGGER:
+        return "Fall angelegt"
+    try:
+        return PROCESSES[process].trigger(trigger).label
+    except KeyError:
+        return trigger
+
+
+def state_label(process: str, state: str) -> str:
+    try:
+        return PROCESSES[process].state(state).label
+    except KeyError:
+        return state
+
+
+class CaseActivities:
+    """The activities that write a case's audit trail, read model, inbox and outbox."""
+
+    def __init__(self, db: Database, absender: Absender | None = None):
+        self._db = db
+        self._absender = absender or Absender()
+
+    @activity.defn(name="record_transition")
+    async def record_transition(self, rec: TransitionRecord) -> RecordResult:
+        try:
+            async with self._db.unit_of_work() as session:
+                if await _event_exists(session, rec):
+                    activity.logger.info(
+                        "case %s: event %d (%s) already recorded", rec.case_id, rec.sequence, rec.trigger
+                    )
+                    return RecordResult(written=False)
+                await self._write(session, rec)
+        except IntegrityError:
+            # A concurrent attempt wrote the same event first; ours rolled back entirely.
+            async with self._db.unit_of_work(read_only=True) as session:
+                if not await _event_exists(session, rec):
+                    raise
+            activity.logger.info("case %s: event %d (%s) written concurrently", rec.case_id, rec.sequence, rec.trigger)
+            return RecordResult(written=False)
+        activity.logger.info("case %s: recorded event %d (%s -> %s)", rec.case_id, rec.sequence, rec.trigger, rec.dest)
+        return RecordResult(written=True)
+
+    async def _write(self, session: AsyncSession, rec: TransitionRecord) -> None:
+        case = await session.get(m.Case, rec.case_id)
+        if case is None:
+            if rec.sequence != 0:
+                raise LookupError(f"case {rec.case_id}: no read-model row for event {rec.sequence}")
+            case = await _create_case(session, rec)
+        event = await _event(session, rec)
+        session.add(event)
+        await session.flush()  # the unique (case_id, sequence) is checked here
+        await _update_read_model(session, case, rec)
+        await _close_tasks(session, rec)
+        session.add_all(_open_tasks(rec))
+        if rec.letters:
+            context = await self._letter_context(session, case, rec)
+            session.add_all(_letter(rec, template, context) for template in rec.letters)
+
+    async def _letter_context(self, session: AsyncSession, case: m.Case, rec: TransitionRecord) -> dict[str, Any]:
+        person = await session.get(m.Person, case.person_id) if case.person_id else None
+        history = await session.scalars(
+            select(m.CaseEvent)
+            .where(m.CaseEvent.case_id == rec.case_id)
+            .order_by(m.CaseEvent.sequence.desc())
+            .limit(HISTORY_IN_LETTERS)
+        )
+        declared = PROCESSES.get(rec.process)
+        dumped = rec.model_dump(mode="json", include={"facts", "data", "tasks"})
+        return {
+            "absender": self._absender,
+            "person": _person(person),
+            "case": {
+                "case_id": rec.case_id,
+                "process": rec.process,
+                "process_label": declared.label if declared else rec.process,
+                "state": rec.dest,
+                "state_label": state_label(rec.process, rec.dest),
+            },
+            "facts": dumped["facts"],
+            "data": dumped["data"],
+            "tasks": dumped["tasks"],
+            "occurred_at": rec.occurred_at,
+            "anlass": trigger_label(rec.process, rec.trigger),
+            "events": [_history_item(rec.process, e) for e in reversed(list(history))],
+        }
+
+
+def all_activities(db: Database, absender: Absender | None = None) -> list[Callable[..., Any]]:
+    """Every activity the worker registers, bound to the database."""
+    cases = CaseActivities(db, absender)
+    return [cases.record_transition]
+
+
+async def _event_exists(session: AsyncSession, rec: TransitionRecord) -> bool:
+    query = exists().where(m.CaseEvent.case_id == rec.case_id, m.CaseEvent.sequence == rec.sequence)
+    return bool(await session.scalar(select(query)))
+
+
+async def _create_case(session: AsyncSession, rec: TransitionRecord) -> m.Case:
+    """Sequence 0: the read-model row, unless the API created it already."""
+    person_id = rec.person_id
+    if person_id is not None and await session.get(m.Person, person_id) is None:
+        activity.logger.warning("case %s: person id unknown, case recorded without person", rec.case_id)
+        person_id = None
+    case = m.Case(
+        case_id=rec.case_id,
+        process=rec.process,
+        person_id=person_id,
+        workflow_id=f"{rec.process}-{rec.case_id}",
+        created_at=as_utc(rec.occurred_at),
+        **_read_model(rec, links={}),
+    )
+    session.add(case)
+    await session.flush()
+    return case
+
+
+def _read_model(rec: TransitionRecord, links: dict[str, Any]) -> dict[str, Any]:
+    dumped = rec.model_dump(mode="json", include={"facts", "deadlines"})
+    return {
+        "state": rec.dest,
+        "facts": dumped["facts"],
+        "deadlines": {"items": dumped["deadlines"]},
+        "deadline": as_utc(min((d.due for d in rec.deadlines), default=None)),
+        "overdue": rec.overdue,
+        "final": rec.final,
+        "version": rec.sequence,
+        "links": {**links, **rec.links},
+        "updated_at": as_utc(rec.occurred_at),
+    }
+
+
+async def _update_read_model(session: AsyncSession, case: m.Case, rec: TransitionRecord) -> None:
+    """Only a newer event moves the read model: a stale record must not overwrite it."""
+    if rec.sequence <= case.version:
+        return
+    await session.execute(
+        update(m.Case)
+        .where(m.Case.case_id == rec.case_id, m.Case.version < rec.sequence)
+        .values(**_read_model(rec, links=case.links or {}))
+    )
+
+
+async def _event(session: AsyncSession, rec: TransitionRecord) -> m.CaseEvent:
+    request = await session.get(m.TransitionRequest, rec.request_id) if rec.request_id else None
+    if request is not None:
+        actor, comment = request.actor, request.comment
+    else:
+        actor, comment = ("system" if rec.role == SYSTEM else "unbekannt"), None
+    return m.CaseEvent(
+        case_id=rec.case_id,
+        sequence=rec.sequence,
+        trigger=rec.trigger,
+        from_state=rec.source,
+        to_state=rec.dest,
+        actor=actor,
+        role=rec.role,
+        comment=comment,
+        data=rec.model_dump(mode="json", include={"data"})["data"],
+        occurred_at=as_utc(rec.occurred_at),
+    )
+
+
+async def _close_tasks(session: AsyncSession, rec: TransitionRecord) -> None:
+    """Tasks close on the transition that resolves them: leaving (or re-entering) their state."""
+    if rec.final:
+        scope = m.Task.case_id == rec.case_id
+    elif rec.entered and rec.source is not None:
+        scope = (m.Task.case_id == rec.case_id) & (m.Task.state == rec.source)
+    else:
+        return
+    await session.execute(
+        update(m.Task)
+        .where(scope, m.Task.status == "offen")
+        .values(status="erledigt", closed_at=as_utc(rec.occurred_at), closed_by_sequence=rec.sequence)
+    )
+
+
+def _open_tasks(rec: TransitionRecord) -> list[m.Task]:
+    return [
+        m.Task(
+            case_id=rec.case_id,
+            sequence=rec.sequence,
+            kind=t.kind,
+            role=t.role,
+            title=t.title,
+            priority=t.priority,
+            due=as_utc(t.due),
+            state=rec.dest,
+            status="offen",
+            created_at=as_utc(rec.occurred_at),
+        )
+        for t in rec.tasks
+    ]
+
+
+def _letter(rec: TransitionRecord, template: str, context: dict[str, Any]) -> m.Notification:
+    rendered = render(template, context)
+    return m.Notification(
+        case_id=rec.case_id,
+        sequence=rec.sequence,
+        template=template,
+        channel=rendered.channel,
+        subject=rendered.subject,
+        body=rendered.body,
+        status="ausstehend",
+        created_at=as_utc(rec.occurred_at),
+    )
+
+
+def _person(person: m.Person | None) -> dict[str, Any]:
+    if person is None:
+        return dict(UNKNOWN_PERSON)
+    fields = ("vorname", "nachname", "strasse", "plz", "ort", "geburtsdatum")
+    return {name: getattr(person, name) for name in fields}
+
+
+def _history_item(process: str, event: m.CaseEvent) -> dict[str, Any]:
+    return {
+        "sequence": event.sequence,
+        "occurred_at": as_utc(event.occurred_at),
+        "trigger": event.trigger,
+        "label": trigger_label(process, event.trigger),
+        "role": event.role,
+        "actor": event.actor,
+        "comment": event.comment,
+    }

@@ -1,0 +1,126 @@
+"""The database: an async SQLAlchemy engine and the unit of work around each transaction.
+
+User-facing URLs name the database, not the driver: `sqlite:///path.db` and
+`postgresql://…` map to the async drivers here (aiosqlite, psycopg 3) and to the
+sync drivers for Alembic (`sync_url`).
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from datetime import UTC, datetime
+from typing import Any
+
+from sqlalchemy import Engine, event, text
+from sqlalchemy.engine import URL, make_url
+from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker, create_async_engine
+
+SQLITE_BUSY_TIMEOUT_MS = 5000
+_POSTGRES_SCHEMES = ("postgresql", "postgres")
+_SQLITE_BEGIN = "fahrplan_sqlite_begin"  # execution option read by the SQLite "begin" listener
+
+
+def _backend(url: URL) -> str:
+    scheme = url.get_backend_name()
+    if scheme == "sqlite":
+        return "sqlite"
+    if scheme in _POSTGRES_SCHEMES:
+        return "postgresql"
+    raise ValueError(f"unsupported database URL scheme {url.drivername!r}: use sqlite:/// or postgresql://")
+
+
+def async_url(url: str | URL) -> URL:
+    """The URL with the async driver of its backend (sqlite+aiosqlite, postgresql+psycopg)."""
+    parsed = make_url(url)
+    driver = {"sqlite": "sqlite+aiosqlite", "postgresql": "postgresql+psycopg"}[_backend(parsed)]
+    return parsed.set(drivername=driver)
+
+
+def sync_url(url: str | URL) -> URL:
+    """The URL with the sync driver of its backend (sqlite, postgresql+psycopg), for Alembic."""
+    parsed = make_url(url)
+    driver = {"sqlite": "sqlite", "postgresql": "postgresql+psycopg"}[_backend(parsed)]
+    return parsed.set(drivername=driver)
+
+
+def as_utc(value: datetime | None) -> datetime | None:
+    """Instants in UTC, aware. SQLite keeps no offset: what it returns is naive UTC."""
+    if value is None:
+        return None
+    return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+
+
+def configure_sqlite(engine: Engine) -> None:
+    """WAL, foreign keys and a busy timeout on every connection; writers lock at BEGIN.
+
+    Worker and API are separate processes sharing one file. In WAL mode a
+    deferred transaction that first reads and then writes fails at once with
+    SQLITE_BUSY when another process committed in between (busy_timeout does not
+    help there), so every transaction starts with BEGIN IMMEDIATE and waits its
+    turn instead. The driver's own implicit BEGIN is switched off for that.
+    Read-only transactions begin DEFERRED and never wait for a writer.
+    """
+
+    @event.listens_for(engine, "connect")
+    def _on_connect(dbapi_connection: Any, _record: Any) -> None:
+        dbapi_connection.isolation_level = None
+        cursor = dbapi_connection.cursor()
+        try:
+            cursor.execute("PRAGMA journal_mode=WAL")
+            cursor.execute("PRAGMA foreign_keys=ON")
+            cursor.execute(f"PRAGMA busy_timeout={SQLITE_BUSY_TIMEOUT_MS}")
+        finally:
+            cursor.close()
+
+    @event.listens_for(engine, "begin")
+    def _on_begin(connection: Any) -> None:
+        mode = connection.get_execution_options().get(_SQLITE_BEGIN, "IMMEDIATE")
+        connection.exec_driver_sql(f"BEGIN {mode}")
+
+
+class Database:
+    """One engine and its session factory; `unit_of_work()` is one transaction."""
+
+    def __init__(self, url: str, *, echo: bool = False, pool_size: int = 5, max_overflow: int = 10):
+        self.url = async_url(url)
+        self.backend = _backend(self.url)
+        options: dict[str, Any] = {"echo": echo}
+        if self.backend == "postgresql":
+            options |= {
+                "pool_pre_ping": True,
+                "pool_size": pool_size,
+                "max_overflow": max_overflow,
+                "pool_recycle": 1800,
+            }
+        self.engine: AsyncEngine = create_async_engine(self.url, **options)
+        if self.backend == "sqlite":
+            configure_sqlite(self.engine.sync_engine)
+        self._reader = self.engine.execution_options(**{_SQLITE_BEGIN: "DEFERRED"})
+        # Objects stay readable after the commit: callers return them from the unit of work.
+        self.sessions = async_sessionmaker(self.engine, expire_on_commit=False)
+        self._read_sessions = async_sessionmaker(self._reader, expire_on_commit=False)
+
+    @asynccontextmanager
+    async def unit_of_work(self, *, read_only: bool = False) -> AsyncIterator[AsyncSession]:
+        """One transaction: committed when the block succeeds, rolled back when it raises.
+
+        `read_only=True` only changes how SQLite begins (no write lock); it does not forbid writes.
+        """
+        factory = self._read_sessions if read_only else self.sessions
+        async with factory() as session, session.begin():
+            yield session
+
+    async def ping(self) -> bool:
+        try:
+            async with self._reader.connect() as connection:
+                await connection.execute(text("SELECT 1"))
+            return True
+        except Exception:  # noqa: BLE001 - any failure means "does not answer"
+            return False
+
+    async def dispose(self) -> None:
+        await self.engine.dispose()
+
+    def __repr__(self) -> str:
+        return f"Database({self.url.render_as_string(hide_password=True)!r})"
