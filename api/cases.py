@@ -55,7 +55,7 @@ class CaseService:
     # --- reading ---------------------------------------------------------------------------
 
     async def read(self, case_id: str, user: User) -> s.CasePublic:
-        async with self.db.unit_of_work() as session:
+        async with self.db.unit_of_work(read_only=True) as session:
             case = await session.get(m.Case, case_id)
             if case is None:
                 raise not_found(f"Fall {case_id} ist unbekannt.")
@@ -72,14 +72,14 @@ class CaseService:
             stmt = stmt.where(m.Case.overdue == overdue)
         if deadline_before:
             stmt = stmt.where(m.Case.deadline < deadline_before)
-        async with self.db.unit_of_work() as session:
+        async with self.db.unit_of_work(read_only=True) as session:
             total = await session.scalar(select(func.count()).select_from(stmt.subquery()))
             page = await session.scalars(stmt.order_by(m.Case.updated_at.desc(), m.Case.case_id).limit(limit).offset(offset))
             items = [views.case_summary(c) for c in page]
         return s.Page[s.CaseSummary](items=items, total=total or 0, limit=limit, offset=offset)
 
     async def events(self, case_id: str) -> list[s.EventPublic]:
-        async with self.db.unit_of_work() as session:
+        async with self.db.unit_of_work(read_only=True) as session:
             case = await session.get(m.Case, case_id)
             if case is None:
                 raise not_found(f"Fall {case_id} ist unbekannt.")

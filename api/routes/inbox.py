@@ -29,7 +29,7 @@ async def read_tasks(
     if case_id:
         stmt = stmt.where(m.Task.case_id == case_id)
     now = datetime.now(timezone.utc)
-    async with db.unit_of_work() as session:
+    async with db.unit_of_work(read_only=True) as session:
         tasks = await session.scalars(stmt.order_by(m.Task.priority, m.Task.due, m.Task.id).limit(limit))
         return [
             s.TaskPublic(
@@ -51,6 +51,6 @@ async def read_notifications(
     stmt = select(m.Notification)
     if case_id:
         stmt = stmt.where(m.Notification.case_id == case_id)
-    async with db.unit_of_work() as session:
+    async with db.unit_of_work(read_only=True) as session:
         rows = await session.scalars(stmt.order_by(m.Notification.id).limit(limit).offset(offset))
         return [s.NotificationPublic.model_validate(n, from_attributes=True) for n in rows]

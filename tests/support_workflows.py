@@ -1,0 +1,19 @@
+"""Workflows used only by tests (importable, not defined inside test files)."""
+
+from __future__ import annotations
+
+from temporalio import workflow
+
+from workflows.messages import CaseInput, CaseSnapshot
+from workflows.processes import NeuantragWorkflow
+
+
+@workflow.defn(name="neuantrag_kurze_historie")
+class ShortHistoryNeuantrag(NeuantragWorkflow):
+    """Continues as new after a few dozen history events, to test the carry-over."""
+
+    history_limit = 40
+
+    @workflow.run
+    async def run(self, inp: CaseInput) -> CaseSnapshot:
+        return await self._run(inp)

@@ -1,0 +1,191 @@
+"""The schema, the unit of work and the database URLs, on SQLite and PostgreSQL."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import UTC, datetime, timedelta
+
+import pytest
+from alembic.autogenerate import compare_metadata
+from alembic.migration import MigrationContext
+from sqlalchemy import func, select, text
+from sqlalchemy.exc import IntegrityError
+
+from persistence import models as m
+from persistence.db import Database, as_utc, async_url, sync_url
+from persistence.migrate import upgrade
+from tests.dbfixtures import *
+from tests.dbfixtures import add_person
+
+NOW = datetime(2025, 1, 6, 9, 0, tzinfo=UTC)
+
+
+def _case(case_id: str, person_id: str | None = None, **overrides) -> m.Case:
+    values = {
+        "case_id": case_id,
+        "process": "neuantrag",
+        "state": "antrag_eingegangen",
+        "person_id": person_id,
+        "facts": {"antragsweg": "online", "alg1_ende": "2025-03-31"},
+        "deadlines": {"items": []},
+        "deadline": NOW + timedelta(days=7),
+        "overdue": False,
+        "final": False,
+        "version": 0,
+        "workflow_id": f"neuantrag-{case_id}",
+        "links": {},
+        "created_at": NOW,
+        "updated_at": NOW,
+    }
+    return m.Case(**(values | overrides))
+
+
+def _event(case_id: str, sequence: int) -> m.CaseEvent:
+    return m.CaseEvent(
+        case_id=case_id,
+        sequence=sequence,
+        trigger="fall_angelegt",
+        from_state=None,
+        to_state="antrag_eingegangen",
+        actor="system",
+        role="system",
+        comment=None,
+        data={},
+        occurred_at=NOW,
+    )
+
+
+def _schema_differences(connection) -> list:
+    context = MigrationContext.configure(connection, opts={"compare_type": True, "compare_server_default": True})
+    return compare_metadata(context, m.Base.metadata)
+
+
+async def test_migrate_schema_matches_models(database: Database):
+    async with database.engine.connect() as connection:
+        differences = await connection.run_sync(_schema_differences)
+    assert differences == []
+
+
+async def test_upgrade_migrated_database_is_noop(database: Database, database_url: str):
+    upgrade(database_url)
+    async with database.unit_of_work(read_only=True) as session:
+        assert await session.scalar(text("SELECT version_num FROM alembic_version")) == "0001"
+
+
+async def test_upgrade_sqlite_from_other_working_directory_creates_file(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    target = tmp_path / "elsewhere" / "fahrplan.db"
+    upgrade(f"sqlite:///{target}")
+    db = Database(f"sqlite:///{target}")
+    try:
+        async with db.unit_of_work(read_only=True) as session:
+            assert await session.scalar(select(func.count()).select_from(m.Case)) == 0
+    finally:
+        await db.dispose()
+
+
+async def test_store_person_and_case_round_trip(database: Database):
+    person_id = await add_person(database)
+    async with database.unit_of_work() as session:
+        session.add(_case("c-1", person_id, links={"rechtskreiswechsel": "r-9"}))
+    async with database.unit_of_work(read_only=True) as session:
+        case = await session.get(m.Case, "c-1")
+        person = await session.get(m.Person, person_id)
+    assert (person.vorname, person.nachname, person.ort) == ("Erika", "Mustermann", "Gevelsberg")
+    assert case.person_id == person_id
+    assert case.facts == {"antragsweg": "online", "alg1_ende": "2025-03-31"}
+    assert case.links == {"rechtskreiswechsel": "r-9"}
+    assert as_utc(case.deadline) == NOW + timedelta(days=7)
+    assert (case.overdue, case.final, case.version) == (False, False, 0)
+
+
+async def test_insert_case_event_duplicate_sequence_rejected_by_database(database: Database):
+    async with database.unit_of_work() as session:
+        session.add(_case("c-1"))
+        await session.flush()
+        session.add(_event("c-1", 0))
+    with pytest.raises(IntegrityError):
+        async with database.unit_of_work() as session:
+            session.add(_event("c-1", 0))
+
+
+async def test_insert_case_event_unknown_case_rejected_by_foreign_key(database: Database):
+    with pytest.raises(IntegrityError):
+        async with database.unit_of_work() as session:
+            session.add(_event("missing", 0))
+
+
+async def test_unit_of_work_error_rolls_back_everything(database: Database):
+    with pytest.raises(RuntimeError):
+        async with database.unit_of_work() as session:
+            session.add(_case("c-1"))
+            await session.flush()
+            raise RuntimeError("boom")
+    async with database.unit_of_work(read_only=True) as session:
+        assert await session.get(m.Case, "c-1") is None
+
+
+async def test_delete_person_keeps_case_without_person(database: Database):
+    person_id = await add_person(database)
+    async with database.unit_of_work() as session:
+        session.add(_case("c-1", person_id))
+    async with database.unit_of_work() as session:
+        await session.delete(await session.get(m.Person, person_id))
+    async with database.unit_of_work(read_only=True) as session:
+        assert (await session.get(m.Case, "c-1")).person_id is None
+
+
+async def test_ping_reachable_database_true(database: Database):
+    assert await database.ping() is True
+
+
+async def test_ping_unreachable_database_false(tmp_path):
+    db = Database(f"sqlite:///{tmp_path / 'missing-dir' / 'x.db'}")
+    try:
+        assert await db.ping() is False
+    finally:
+        await db.dispose()
+
+
+async def test_connect_sqlite_enables_wal_foreign_keys_and_busy_timeout(tmp_path):
+    url = f"sqlite:///{tmp_path / 'f.db'}"
+    upgrade(url)
+    db = Database(url)
+    try:
+        async with db.engine.connect() as connection:
+            pragmas = [
+                (await connection.execute(text(f"PRAGMA {p}"))).scalar()
+                for p in ("journal_mode", "foreign_keys", "busy_timeout")
+            ]
+    finally:
+        await db.dispose()
+    assert pragmas == ["wal", 1, 5000]
+
+
+@pytest.mark.parametrize(
+    ("given", "expected"),
+    [
+        ("sqlite:///var/fahrplan.db", "sqlite+aiosqlite:///var/fahrplan.db"),
+        ("postgresql://u:p@db:5432/fahrplan", "postgresql+psycopg://u:p@db:5432/fahrplan"),
+        ("postgresql+psycopg://u:p@db/fahrplan", "postgresql+psycopg://u:p@db/fahrplan"),
+        ("postgres://u@db/fahrplan", "postgresql+psycopg://u@db/fahrplan"),
+    ],
+)
+def test_async_url_user_url_maps_to_async_driver(given: str, expected: str):
+    assert async_url(given).render_as_string(hide_password=False) == expected
+
+
+@pytest.mark.parametrize(
+    ("given", "expected"),
+    [
+        ("sqlite+aiosqlite:///var/fahrplan.db", "sqlite:///var/fahrplan.db"),
+        ("postgresql://u@db/fahrplan", "postgresql+psycopg://u@db/fahrplan"),
+    ],
+)
+def test_sync_url_user_url_maps_to_sync_driver(given: str, expected: str):
+    assert sync_url(given).render_as_string(hide_password=False) == expected
+
+
+def test_async_url_unknown_scheme_raises():
+    with pytest.raises(ValueError, match="unsupported database URL"):
+        async_url(f"mysql://u@db/{uuid.uuid4().hex}")
