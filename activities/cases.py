@@ -9,7 +9,6 @@ Logs carry case ids and triggers only, never personal data.
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from typing import Any
 
 from sqlalchemy import exists, select, update
@@ -122,12 +121,6 @@ class CaseActivities:
             "anlass": trigger_label(rec.process, rec.trigger),
             "events": [_history_item(rec.process, e) for e in reversed(list(history))],
         }
-
-
-def all_activities(db: Database, absender: Absender | None = None) -> list[Callable[..., Any]]:
-    """Every activity the worker registers, bound to the database."""
-    cases = CaseActivities(db, absender)
-    return [cases.record_transition]
 
 
 async def _event_exists(session: AsyncSession, rec: TransitionRecord) -> bool:
