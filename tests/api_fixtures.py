@@ -7,7 +7,7 @@ import pytest
 
 from api.app import create_app
 from runtime.settings import ROLES, Settings, TokenUser
-from tests.conftest import new_worker
+from tests.conftest import serving
 
 TOKENS = {f"tok-{role}": TokenUser(user=f"{role}-1", roles=[role]) for role in ROLES}
 PERSON = {
@@ -24,7 +24,7 @@ def auth(role: str) -> dict[str, str]:
 
 @pytest.fixture
 async def worker(client, sqlite_db):
-    async with new_worker(client, db=sqlite_db) as w:
+    async with serving(client, db=sqlite_db) as w:
         yield w
 
 

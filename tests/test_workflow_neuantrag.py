@@ -12,7 +12,7 @@ from temporalio.exceptions import ApplicationError
 from persistence import models as m
 from statemachines import Policy
 from tests.cases import case_id_of, current_details, search_attributes, count, events, fire, rows, sleep, snapshot, start_case
-from tests.conftest import new_worker
+from tests.conftest import serving
 from tests.support_workflows import ShortHistoryNeuantrag
 from workflows import search_attributes as sa
 from workflows.processes import WORKFLOWS
@@ -24,7 +24,7 @@ TERMIN = {"termin": "2026-12-01T10:00:00+01:00"}
 
 @pytest.fixture
 async def worker(client, sqlite_db):
-    async with new_worker(client, db=sqlite_db, workflows=[*WORKFLOWS.values(), ShortHistoryNeuantrag]) as w:
+    async with serving(client, db=sqlite_db, workflows=[*WORKFLOWS.values(), ShortHistoryNeuantrag]) as w:
         yield w
 
 
