@@ -5,9 +5,9 @@ from __future__ import annotations
 
 import asyncio
 import shutil
-from collections import Counter
 import sys
 import uuid
+from collections import Counter
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from pathlib import Path
