@@ -33,6 +33,8 @@ class NeuantragFacts(NeuantragStart):
     kontaktversuche: list[Kontaktversuch] = Field(default_factory=list)
     clearingtermin: datetime | None = None
     uebergabe: Literal["warm", "aufgabe", "terminslot"] | None = None
+    # R34: opened by a Rechtskreiswechsel; the R8 invitation then runs from the start.
+    rechtskreiswechsel: bool = False
 
 
 class AnClearingUebergeben(BaseModel):
@@ -104,6 +106,11 @@ def _alg1_einladung(f: NeuantragFacts, policy, entered_at: datetime) -> datetime
     return datetime.combine(f.alg1_ende, time(8, 0), tzinfo=timezone.utc) + policy.alg1_einladung_nach_ende
 
 
+def _alg1_einladung_nach_wechsel(f: NeuantragFacts, policy, entered_at: datetime) -> datetime | None:
+    """R34/R8: a case from a Rechtskreiswechsel is invited when ALG I ends, without re-entry."""
+    return _alg1_einladung(f, policy, entered_at) if f.rechtskreiswechsel else None
+
+
 # --- states ----------------------------------------------------------------------------------
 
 OPEN_WITH_CLEARING = (
@@ -120,7 +127,11 @@ OPEN = ("antrag_eingegangen", *OPEN_WITH_CLEARING)
 IN_CLEARING_TALK = ("clearing_offen", "clearing_terminiert")
 
 STATES = (
-    State("antrag_eingegangen", "Antrag eingegangen"),
+    State(
+        "antrag_eingegangen",
+        "Antrag eingegangen",
+        deadlines=(Deadline("alg1_ende_erreicht", "Ende ALG I nach Rechtskreiswechsel", due=_alg1_einladung_nach_wechsel),),
+    ),
     State(
         "clearing_offen",
         "Clearing offen",
@@ -179,6 +190,7 @@ AKTIVE_KONTAKTAUFNAHME = TaskSpec("aktive_kontaktaufnahme", JOBCOACH, "Aktiv Kon
 CLEARING_DURCHFUEHREN = TaskSpec("clearing_durchfuehren", JOBCOACH, "Clearinggespräch führen (R2)", priority=3)
 CLEARINGTERMIN = TaskSpec("clearingtermin", JOBCOACH, "Clearingtermin wahrnehmen (R2)", priority=2)
 WIEDERVORLAGE = TaskSpec("wiedervorlage", JOBCOACH, "Wiedervorlage: nach dem Stand des eigenen Plans fragen (R7)", priority=5)
+IDENTITAET_PRUEFEN = TaskSpec("identitaet_pruefen", EGS, "Identität prüfen, dann an das Clearing übergeben (R10)", priority=3)
 FALLUEBERNAHME_IFK = TaskSpec("fallubernahme", "ifk", "Fall übernehmen (Fallübergabe liegt bei, R13)")
 FALLUEBERNAHME_REHA = TaskSpec("fallubernahme", "ifk_reha", "Reha-Fall übernehmen (Fallübergabe liegt bei, R13)")
 
@@ -218,6 +230,17 @@ TRANSITIONS = (
     # R8: ALG I recipients wait on Wiedervorlage and are invited when ALG I ends.
     Transition("alg1_bezug_erfasst", IN_CLEARING_TALK, "alg1_wiedervorlage"),
     Transition("alg1_ende_erreicht", ("alg1_wiedervorlage",), "clearing_offen", letters=("einladung_alg1_ende",), tasks=(CLEARING_DURCHFUEHREN,)),
+    # R34/R8: after a Rechtskreiswechsel the invitation goes out by itself; R10 still holds:
+    # without an identity check the case stays with the EGS, which checks it when they come.
+    Transition(
+        "alg1_ende_erreicht",
+        ("antrag_eingegangen",),
+        "clearing_offen",
+        guards=(IDENTITAET_GEKLAERT,),
+        letters=("einladung_alg1_ende",),
+        tasks=(CLEARING_DURCHFUEHREN,),
+    ),
+    Transition("alg1_ende_erreicht", ("antrag_eingegangen",), None, letters=("einladung_alg1_ende",), tasks=(IDENTITAET_PRUEFEN,)),
     Transition(
         "erneut_eingeladen",
         ("eigener_plan_wiedervorlage", "alg1_wiedervorlage", "clearing_entzogen"),
