@@ -2,44 +2,62 @@
 
 from __future__ import annotations
 
-from datetime import datetime, timezone
-from typing import Annotated
+from typing import Annotated, Literal
 
-from fastapi import APIRouter, Query
+from fastapi import APIRouter, Depends, Query, Request
 from sqlalchemy import select
 
 from api import schemas as s
 from api.deps import CurrentUser, DbDep
+from api.errors import PROBLEM_JSON
+from api.inbox import InboxService, TaskCreate, TaskReassign
 from persistence import models as m
 
 router = APIRouter(tags=["inbox"])
 
 
-def _aware(d: datetime) -> datetime:
-    return d if d.tzinfo else d.replace(tzinfo=timezone.utc)
+def _inbox(request: Request) -> InboxService:
+    return InboxService(request.app.state.db)
 
 
-@router.get("/tasks", response_model=list[s.TaskPublic])
+Inbox = Annotated[InboxService, Depends(_inbox)]
+TASK_PROBLEMS = {code: {"content": {PROBLEM_JSON: {}}, "description": text} for code, text in {
+    401: "Nicht angemeldet", 403: "Rolle nicht berechtigt", 404: "Aufgabe unbekannt",
+    409: "Bereits erledigt, von anderen übernommen oder nur über ihren eigenen Schritt zu erledigen", 422: "Ungültige Anfrage",
+}.items()}
+
+
+@router.get("/tasks", response_model=list[s.TaskPublic], responses=TASK_PROBLEMS)
 async def read_tasks(
-    user: CurrentUser, db: DbDep, status: str = "offen", case_id: str | None = None,
-    limit: Annotated[int, Query(ge=1, le=500)] = 100,
+    user: CurrentUser, inbox: Inbox, status: Literal["offen", "erledigt"] = "offen", case_id: str | None = None,
+    mine: bool = False, overdue: bool | None = None, limit: Annotated[int, Query(ge=1, le=500)] = 100,
 ) -> list[s.TaskPublic]:
-    """Tasks for the caller's roles, by R27 priority, then due date."""
-    stmt = select(m.Task).where(m.Task.role.in_(sorted(user.roles)), m.Task.status == status)
-    if case_id:
-        stmt = stmt.where(m.Task.case_id == case_id)
-    now = datetime.now(timezone.utc)
-    async with db.unit_of_work(read_only=True) as session:
-        tasks = await session.scalars(stmt.order_by(m.Task.priority, m.Task.due, m.Task.id).limit(limit))
-        return [
-            s.TaskPublic(
-                id=t.id, case_id=t.case_id, case_url=f"/api/v1/cases/{t.case_id}" if t.case_id else None,
-                kind=t.kind, role=t.role, title=t.title, priority=t.priority, due=t.due,
-                overdue=t.status == "offen" and _aware(t.due) < now, status=t.status, assignee=t.assignee,
-                created_at=t.created_at,
-            )
-            for t in tasks
-        ]
+    """Tasks for the caller's roles: Jobturbo first (R25), then R27 priority, then due date."""
+    return await inbox.list(user, status=status, case_id=case_id, mine=mine, overdue=overdue, limit=limit)
+
+
+@router.post("/tasks", status_code=201, response_model=s.TaskPublic, responses=TASK_PROBLEMS)
+async def create_task(body: TaskCreate, user: CurrentUser, inbox: Inbox) -> s.TaskPublic:
+    """A task by hand, e.g. for the Arbeitgeberservice (Teamleitung)."""
+    return await inbox.create(body, user)
+
+
+@router.post("/tasks/{task_id}/claim", response_model=s.TaskPublic, responses=TASK_PROBLEMS)
+async def claim_task(task_id: int, user: CurrentUser, inbox: Inbox) -> s.TaskPublic:
+    """Take an open task of one's role."""
+    return await inbox.claim(task_id, user)
+
+
+@router.post("/tasks/{task_id}/complete", response_model=s.TaskPublic, responses=TASK_PROBLEMS)
+async def complete_task(task_id: int, user: CurrentUser, inbox: Inbox) -> s.TaskPublic:
+    """Mark an open task done."""
+    return await inbox.complete(task_id, user)
+
+
+@router.post("/tasks/{task_id}/reassign", response_model=s.TaskPublic, responses=TASK_PROBLEMS)
+async def reassign_task(task_id: int, body: TaskReassign, user: CurrentUser, inbox: Inbox) -> s.TaskPublic:
+    """Hand an open task to another role or person."""
+    return await inbox.reassign(task_id, body, user)
 
 
 @router.get("/notifications", response_model=list[s.NotificationPublic])
