@@ -9,6 +9,7 @@ Logs carry case ids and triggers only, never personal data.
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable, Mapping
 from typing import Any
 
 from sqlalchemy import exists, select, update
@@ -33,6 +34,9 @@ UNKNOWN_PERSON = {
     "ort": None,
     "geburtsdatum": None,
 }
+# A process's own writes in the transition's transaction (e.g. a plan version becoming valid);
+# returns extra context for its letters. Runs once per event, like everything in _write.
+RecordHook = Callable[[AsyncSession, TransitionRecord], Awaitable[dict[str, Any]]]
 
 
 def trigger_label(process: str, trigger: str) -> str:
@@ -54,9 +58,10 @@ def state_label(process: str, state: str) -> str:
 class CaseActivities:
     """The activities that write a case's audit trail, read model, inbox and outbox."""
 
-    def __init__(self, db: Database, absender: Absender | None = None):
+    def __init__(self, db: Database, absender: Absender | None = None, hooks: Mapping[str, RecordHook] | None = None):
         self._db = db
         self._absender = absender or Absender()
+        self._hooks = dict(hooks or {})  # process name -> RecordHook
 
     @activity.defn(name="record_transition")
     async def record_transition(self, rec: TransitionRecord) -> RecordResult:
@@ -90,8 +95,10 @@ class CaseActivities:
         await _update_read_model(session, case, rec)
         await _close_tasks(session, rec)
         session.add_all(_open_tasks(rec))
+        hook = self._hooks.get(rec.process)
+        extra = await hook(session, rec) if hook else {}
         if rec.letters:
-            context = await self._letter_context(session, case, rec)
+            context = {**await self._letter_context(session, case, rec), **extra}
             session.add_all(_letter(rec, template, context) for template in rec.letters)
 
     async def _letter_context(self, session: AsyncSession, case: m.Case, rec: TransitionRecord) -> dict[str, Any]:
@@ -217,6 +224,7 @@ def _open_tasks(rec: TransitionRecord) -> list[m.Task]:
             role=t.role,
             title=t.title,
             priority=t.priority,
+            vorrang=t.vorrang,
             due=as_utc(t.due),
             state=rec.dest,
             status="offen",

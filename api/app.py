@@ -9,7 +9,12 @@ from temporalio.client import Client
 
 from api import errors
 from api.cases import CaseService
+from api.gruppencoaching import SitzungService
 from api.routes import cases, health, inbox, processes
+from api.routes import gruppencoaching
+from api.routes import infoveranstaltungen
+from api import kooperationsplan as kp
+from api.routes import kooperationsplan as kp_routes
 from persistence.db import Database
 from runtime.settings import Settings
 from runtime.temporal import connect
@@ -47,9 +52,14 @@ def create_app(settings: Settings, client: Client | None = None, db: Database | 
     errors.install(app)
     for router in (cases.router, processes.router, inbox.router, health.router):
         app.include_router(router, prefix=PREFIX)
+    app.include_router(gruppencoaching.router, prefix=PREFIX)
+    app.include_router(kp_routes.router, prefix=PREFIX)
+    app.include_router(infoveranstaltungen.router, prefix=PREFIX)
     return app
 
 
 def _wire(app: FastAPI, client: Client, db: Database, settings: Settings) -> None:
     app.state.client, app.state.db = client, db
-    app.state.cases = CaseService(db, client, settings)
+    app.state.cases = CaseService(db, client, settings, converters=kp.converters(settings))
+    app.state.kooperationsplan = kp.KooperationsplanService(db, settings)
+    app.state.sitzungen = SitzungService(db, client, settings)

@@ -10,6 +10,7 @@ import asyncio
 import hashlib
 import json
 import uuid
+from collections.abc import Awaitable, Callable, Mapping
 from datetime import datetime, timezone
 from typing import Any
 
@@ -34,6 +35,9 @@ from workflows import search_attributes as sa
 from workflows.messages import CaseInput, CaseSnapshot, TransitionRequest
 
 IDEMPOTENT_CASES = uuid.UUID("6f1c1a9e-3b0e-4f5e-9d61-2f8a4c7d0b11")
+# Turns a trigger's request data into what the workflow receives, e.g. stores a plan's text
+# (Sozialdaten) and sends only its draft id and hash. Raises Problem(422) for bad content.
+PayloadConverter = Callable[[Database, str, dict[str, Any], "User"], Awaitable[dict[str, Any]]]
 
 
 def _errors(invalid: ValidationError) -> list[dict[str, Any]]:
@@ -45,8 +49,12 @@ def _unavailable(what: str) -> Problem:
 
 
 class CaseService:
-    def __init__(self, db: Database, client: Client, settings: Settings):
+    def __init__(
+        self, db: Database, client: Client, settings: Settings,
+        converters: Mapping[tuple[str, str], PayloadConverter] | None = None,
+    ):
         self.db, self.client, self.settings = db, client, settings
+        self.converters = dict(converters or {})  # (process, trigger) -> PayloadConverter
         self.machines = {name: CaseMachine(p, settings.policy) for name, p in PROCESSES.items()}
 
     def ui_url(self, wid: str) -> str:
@@ -99,7 +107,8 @@ class CaseService:
         if not roles:
             raise Problem(403, "role-not-allowed", "Rolle nicht berechtigt", f"Einen Fall {process.label} eröffnen darf: " + ", ".join(sorted(process.start_roles)) + ".", roles=sorted(process.start_roles))
         try:
-            start = process.start.model_validate(body.facts)
+            # Start facts may check themselves against the policy (e.g. R31: configured locations).
+            start = process.start.model_validate(body.facts, context={"policy": self.settings.policy})
         except ValidationError as invalid:
             raise Problem(422, "invalid-facts", "Ungültige Fakten", f"Die Fakten passen nicht zum Prozess {process.name}.", errors=_errors(invalid)) from None
         case_id = str(uuid.uuid5(IDEMPOTENT_CASES, f"{user.user}\n{key}")) if key else str(uuid.uuid4())
@@ -170,15 +179,17 @@ class CaseService:
             wid, process_name, state, facts, final = case.workflow_id, case.process, case.state, case.facts, case.final
         machine = self.machines[process_name]
         process = machine.process
-        role = self._check(machine, body, user, state, facts, final)
+        convert = self.converters.get((process_name, body.trigger))
+        role = self._check(machine, body, user, state, facts, final, convert is None)
+        data = await convert(self.db, case_id, body.data, user) if convert else body.data
         request_id = earlier.request_id if earlier is not None else await self._remember(case_id, body, user, role, key, fingerprint)
-        status, response = await self._send(wid, body, role, request_id, case_id, user, process)
+        status, response = await self._send(wid, body, data, role, request_id, case_id, user, process)
         async with self.db.unit_of_work() as session:
             row = await session.get(m.TransitionRequest, request_id)
             row.status_code, row.response = status, response
         return status, response
 
-    def _check(self, machine: CaseMachine, body: s.TransitionCreate, user: User, state: str, facts: dict, final: bool) -> str:
+    def _check(self, machine: CaseMachine, body: s.TransitionCreate, user: User, state: str, facts: dict, final: bool, payload: bool = True) -> str:
         process = machine.process
         if not process.has_trigger(body.trigger):
             raise Problem(422, "unknown-trigger", "Unbekannter Auslöser", f"{process.label} kennt den Auslöser {body.trigger} nicht.", triggers=[t.name for t in process.triggers if not t.timer_only])
@@ -186,7 +197,8 @@ class CaseService:
         if not roles:
             raise Problem(403, "role-not-allowed", "Rolle nicht berechtigt", f"{body.trigger} dürfen nur: " + ", ".join(sorted(machine.roles_for(body.trigger))) + ".", roles=sorted(machine.roles_for(body.trigger)))
         try:
-            machine.payload(body.trigger, body.data)
+            if payload:  # a converted payload is checked by its converter
+                machine.payload(body.trigger, body.data)
         except ValidationError as invalid:
             raise Problem(422, "invalid-payload", "Ungültige Daten", f"Die Daten passen nicht zu {body.trigger}.", errors=_errors(invalid)) from None
         except ValueError as invalid:
@@ -223,9 +235,9 @@ class CaseService:
                 return earlier.request_id
         return request_id
 
-    async def _send(self, wid, body: s.TransitionCreate, role, request_id, case_id, user: User, process) -> tuple[int, dict]:
+    async def _send(self, wid, body: s.TransitionCreate, data: dict, role, request_id, case_id, user: User, process) -> tuple[int, dict]:
         handle = self.client.get_workflow_handle(wid)
-        request = TransitionRequest(trigger=body.trigger, data=body.data, role=role, request_id=request_id)
+        request = TransitionRequest(trigger=body.trigger, data=data, role=role, request_id=request_id)
         try:
             await asyncio.wait_for(
                 handle.execute_update("transition", request, id=request_id, result_type=CaseSnapshot),

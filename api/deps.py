@@ -6,7 +6,7 @@ from typing import Annotated
 
 from fastapi import Depends, Request
 
-from api.auth import User, current_user
+from api.auth import User, current_user, staff_user
 from api.cases import CaseService
 from persistence.db import Database
 from runtime.settings import Settings
@@ -24,7 +24,8 @@ def _settings(request: Request) -> Settings:
     return request.app.state.settings
 
 
-CurrentUser = Annotated[User, Depends(current_user)]
+CurrentUser = Annotated[User, Depends(staff_user)]  # staff; participants use AnyUser
+AnyUser = Annotated[User, Depends(current_user)]
 CasesDep = Annotated[CaseService, Depends(_cases)]
 DbDep = Annotated[Database, Depends(_db)]
 SettingsDep = Annotated[Settings, Depends(_settings)]

@@ -160,6 +160,11 @@ class TaskPublic(BaseModel):
     status: str
     assignee: str | None
     created_at: datetime
+    vorrang: bool = False  # R25 Jobturbo: first in the queue
+    ref: str | None = None  # a subject other than a case, e.g. "sitzung:42"
+    link: str | None = None  # where to act: the case, or e.g. the session
+    closed_at: datetime | None = None
+    closed_by: str | None = None
 
 
 class NotificationPublic(BaseModel):

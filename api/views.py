@@ -56,7 +56,7 @@ def case_public(case: m.Case, person: m.Person | None, machine: CaseMachine, rol
     return s.CasePublic(
         **case_summary(case).model_dump(),
         process_label=process.label,
-        facts=case.facts,
+        facts={**case.facts, **(process.derived(case.state, facts) if process.derived else {})},  # e.g. rfb_pflicht
         allowed_triggers=[named_trigger(process, t) for t in allowed],
         deadlines=[s.DeadlinePublic.model_validate(d) for d in case.deadlines.get("items", [])],
         workflow_id=case.workflow_id,
@@ -106,7 +106,7 @@ def process_public(p: Process) -> s.ProcessPublic:
         ],
         triggers=[
             s.TriggerPublic(
-                name=t.name, label=t.label, roles=sorted(t.roles), timer=t.timer_only, payload_schema=_schema(t.payload)
+                name=t.name, label=t.label, roles=sorted(t.roles), timer=t.timer_only, payload_schema=_schema(t.api_payload or t.payload)
             )
             for t in p.triggers
         ],

@@ -3,6 +3,7 @@
 Plain text, no autoescape, and StrictUndefined: a template that asks for a value
 the caller did not pass fails loudly instead of printing an empty line.
 Letters carry no Rechtsfolgenbelehrung (R41, R43): they invite, they do not demand.
+The one exception is aufforderung_mitwirkung, the Aufforderung with RFB (R44, R45).
 """
 
 from __future__ import annotations
@@ -25,6 +26,8 @@ ROLE_LABELS = {
     "ifk_reha": "IFK-Reha",
     "leistung": "Leistungsabteilung",
     "teamleitung": "Teamleitung",
+    "schlichtungsstelle": "Schlichtungsstelle",
+    "teilnehmende": "Teilnehmende",
     "system": "System",
 }
 
@@ -40,6 +43,16 @@ TEMPLATES: dict[str, TemplateInfo] = {
     "einladung_alg1_ende": TemplateInfo("Einladung: Clearing nach dem Ende Ihres Arbeitslosengeldes", BRIEF),
     "einladung_erneut": TemplateInfo("Neue Einladung und Angebot: Gruppencoaching", BRIEF),
     "fallubergabe": TemplateInfo("Fallübergabe", AKTE),
+    # Rechtskreiswechsel (R31–R33)
+    "einladung_infoveranstaltung": TemplateInfo("Einladung zur Informationsveranstaltung: vom Arbeitslosengeld zum Bürgergeld", BRIEF),
+    "einladung_infoveranstaltung_erneut": TemplateInfo("Neue Einladung zur Informationsveranstaltung", BRIEF),
+    "absage_infoveranstaltung": TemplateInfo("Absage der Informationsveranstaltung und neuer Termin", BRIEF),
+    "einladung_beratung_rkw": TemplateInfo("Einladung zum Beratungsgespräch", BRIEF),
+    "kooperationsplan": TemplateInfo("Ihr Kooperationsplan", BRIEF),
+    "einladung_schlichtung": TemplateInfo("Einladung zum Schlichtungsgespräch über Ihren Kooperationsplan", BRIEF),
+    # R44/R45: the only template with a Rechtsfolgenbelehrung
+    "aufforderung_mitwirkung": TemplateInfo("Aufforderung zur Mitwirkung mit Rechtsfolgenbelehrung", BRIEF),
+    "einladung_uebergabegespraech": TemplateInfo("Einladung zum Übergabegespräch: Gruppencoaching", BRIEF),
 }
 
 

@@ -6,7 +6,7 @@ from __future__ import annotations
 from datetime import date, datetime, timezone
 from typing import Any
 
-from sqlalchemy import JSON, Boolean, Date, DateTime, ForeignKey, Index, Integer, String, Text, TypeDecorator, UniqueConstraint
+from sqlalchemy import JSON, Boolean, Date, DateTime, ForeignKey, Index, Integer, String, Text, TypeDecorator, UniqueConstraint, false
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
 
@@ -146,5 +146,13 @@ class Task(Base):
     created_at: Mapped[datetime]
     closed_at: Mapped[datetime | None]
     closed_by_sequence: Mapped[int | None]
+    # Added by migration 0004 (gruppencoaching): Jobturbo precedence (R25), a non-case subject
+    # such as "sitzung:42" (R21), and who completed the task by hand.
+    vorrang: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
+    ref: Mapped[str | None] = mapped_column(String(100))
+    closed_by: Mapped[str | None] = mapped_column(String(100))
 
-    __table_args__ = (UniqueConstraint("case_id", "sequence", "kind", name="uq_tasks_event_kind"),)
+    __table_args__ = (
+        UniqueConstraint("case_id", "sequence", "kind", name="uq_tasks_event_kind"),
+        UniqueConstraint("kind", "ref", name="uq_tasks_kind_ref"),
+    )

@@ -14,12 +14,14 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from statemachines.policy import Policy
 
-ROLES = ("egs", "jobcoach", "ifk", "ifk_reha", "leistung", "teamleitung")
+ROLES = ("egs", "jobcoach", "ifk", "ifk_reha", "leistung", "teamleitung", "teilnehmende", "schlichtungsstelle")
+PARTICIPANT = "teilnehmende"  # a group-coaching participant (R22): sees and books only for their own case
 
 
 class TokenUser(BaseModel):
     user: str
     roles: list[str]
+    case_id: str | None = None  # participants: the case whose bookings the token may see and change
 
 
 class Settings(BaseSettings):

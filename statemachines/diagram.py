@@ -136,6 +136,7 @@ def to_mermaid(process: Process, policy: Policy) -> str:
     lines += [f"    {e.source} --> {e.dest} : {_mermaid_text(_one_line(e))}" for e in plan(process, policy)]
     finals = [s.name for s in process.states if s.final]
     lines += [f"    {name} --> [*]" for name in finals]
+    lines += [f"    note right of {state} : {_mermaid_text(text)}" for state, _, text in _children(process)]
     lines.append("    classDef initial stroke-width:3px")
     lines.append("    classDef final fill:#dcefdc,stroke:#2e7d32,stroke-width:4px")
     lines.append(f"    class {process.initial} initial")
@@ -268,7 +269,8 @@ def to_dot(process: Process, policy: Policy) -> str:
         frame = ("style=dashed", 'color="#999999"', f"ltail={_q(OPEN_CLUSTER)}")
         out.append(_edge(open_states[-1].name, every, [g[0] for g in from_all], *frame, bare=True))
         out += [_edge(every, g[0].dest, g[:1], tooltip=f"{g[0].trigger}: {text} → {g[0].dest}") for g in from_all]
-    out.append(f"  {_legend()}")
+    out += _child_nodes(process)
+    out.append(f"  {_legend(bool(process.on_child_end) or any(t.spawns for t in process.transitions))}")
     out.append("}")
     return "\n".join(out) + "\n"
 
@@ -278,7 +280,38 @@ def _junction(name: str, color: str, group: list[DrawnEdge]) -> str:
     return f"{_q(name)} [{attrs}, tooltip={_q(group[0].label)}];"
 
 
-def _legend() -> str:
+def _children(process: Process) -> list[tuple[str, str, str]]:
+    """(state, child process, text) for every child case a transition starts: drawn beside the
+    state it leads to, since the child runs while the parent waits there."""
+    found = []
+    for t in process.transitions:
+        for spawn in t.spawns:
+            for state in (t.dest,) if t.dest is not None else t.source:
+                ended = process.on_child_end.get(spawn.process) if spawn.report else None
+                label = spawn.process.replace("_", " ").capitalize()
+                text = f"startet Kindprozess {label}" + (f"; sein Ende löst „{process.trigger(ended).label}“ aus" if ended else "")
+                if (state, spawn.process, text) not in found:
+                    found.append((state, spawn.process, text))
+    return found
+
+
+def _child_nodes(process: Process) -> list[str]:
+    out = []
+    for state, child, text in _children(process):
+        node = f"__kind_{child}"
+        label = f"Kindprozess: {child.replace('_', ' ').capitalize()}"
+        out.append(
+            f'  {_q(node)} [shape=component, style=filled, fillcolor="#fff8e1", color="#a6761d", fontsize=11,'
+            f" label={_q(label)}, tooltip={_q(child)}];"
+        )
+        out.append(
+            f'  {_q(state)} -> {_q(node)} [style=dashed, color="#a6761d", arrowhead=vee, fontsize=9,'
+            f" label={_q(text)}, tooltip={_q(text)}];"
+        )
+    return out
+
+
+def _legend(children: bool = False) -> str:
     rows = [
         ("⏱", "Frist: der Zeitgeber löst von selbst aus"),
         ("[ … ]", "Bedingung; „sonst“: wenn die vorige nicht greift"),
@@ -288,6 +321,8 @@ def _legend() -> str:
         ("Rahmen", "offene Fälle; „aus jedem offenen Fall“ gilt für jeden"),
         ("doppelt", "doppelter Rand: Endzustand"),
     ]
+    if children:
+        rows.append(("▭ - - -", "Kindprozess: eigener Fall, meldet sein Ende zurück"))
     cells = "".join(f'<TR><TD ALIGN="LEFT">{escape(a)}</TD><TD ALIGN="LEFT">{escape(b)}</TD></TR>' for a, b in rows)
     head = '<TR><TD COLSPAN="2"><B>Legende</B></TD></TR>'
     table = f'<<TABLE BORDER="0" CELLBORDER="0" CELLSPACING="2">{head}{cells}</TABLE>>'

@@ -89,6 +89,12 @@ class CaseMachine:
     def step(self, state: str, facts: Any, trigger: str, payload: BaseModel | None, now: datetime) -> Step:
         if not self.process.has_trigger(trigger):
             raise NotAllowed(trigger, state, f"Unbekannter Auslöser {trigger}", self.allowed(state, facts))
+        refusal = self.process.state(state).refusals.get(trigger)
+        if refusal is not None:
+            raise NotAllowed(trigger, state, refusal, self.allowed(state, facts))
+        if not self._candidates(state, trigger):  # before the effect: a wrong state is a 409, not a bad payload
+            label = self.process.state(state).label
+            raise NotAllowed(trigger, state, f"{trigger} ist im Zustand „{label}“ nicht möglich", self.allowed(state, facts))
         effect = self.process.trigger(trigger).effect
         new_facts = effect(facts, payload, now) if effect else facts
         model = _Model(new_facts)

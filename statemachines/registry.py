@@ -1,9 +1,13 @@
 """Every declared process, by name."""
 
+from statemachines.gruppencoaching import GRUPPENCOACHING
+from statemachines.kooperationsplan import KOOPERATIONSPLAN
 from statemachines.neuantrag import NEUANTRAG
+from statemachines.rechtskreiswechsel import RECHTSKREISWECHSEL
+from statemachines.schlichtung import SCHLICHTUNG
 from statemachines.spec import Process
 
-PROCESSES: dict[str, Process] = {p.name: p for p in (NEUANTRAG,)}
+PROCESSES: dict[str, Process] = {p.name: p for p in (NEUANTRAG, GRUPPENCOACHING, KOOPERATIONSPLAN, SCHLICHTUNG, RECHTSKREISWECHSEL)}
 
 
 def get_process(name: str) -> Process:

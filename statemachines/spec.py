@@ -68,6 +68,8 @@ class TaskSpec:
     title: str
     priority: int = 5
     due_in: str | None = None  # Policy timedelta field; None: due at once
+    # When this guard holds on the case's facts the task goes first in its queue (R25 Jobturbo).
+    precedence: Guard | None = None
 
 
 class ChildEnded(BaseModel):
@@ -103,6 +105,9 @@ class State:
     label: str
     final: bool = False
     deadlines: tuple[Deadline, ...] = ()
+    # trigger -> why it is refused here (e.g. R55): the refusal names the rule instead of
+    # the generic "not possible in this state"; such a trigger has no transition from here.
+    refusals: dict[str, str] = field(default_factory=dict, compare=False)
 
 
 @dataclass(frozen=True)
@@ -115,6 +120,9 @@ class Trigger:
     # Name of an activity that computes the payload before the step (e.g. booking a
     # free place); it gets a PrepareRequest and returns a PrepareResult.
     prepare: str | None = None
+    # What the API accepts when it differs from `payload` (the API converts it, e.g. a plan's
+    # text is stored and only its draft id goes to the workflow); shown in the process schema.
+    api_payload: type[BaseModel] | None = None
 
     @property
     def timer_only(self) -> bool:
@@ -147,6 +155,8 @@ class Process:
     transitions: tuple[Transition, ...]
     start_roles: frozenset[str] = frozenset()  # who may open a case of this process
     on_child_end: dict[str, str] = field(default_factory=dict, compare=False)  # child process -> trigger here
+    # Values computed from state and facts for readers (API), never stored: e.g. rfb_pflicht.
+    derived: Callable[[str, Any], dict[str, Any]] | None = field(default=None, compare=False)
     _index: dict[str, Any] = field(default_factory=dict, compare=False, repr=False)
 
     def __post_init__(self) -> None:
@@ -196,6 +206,11 @@ def _validate(p: Process) -> None:
                 problems.append(f"{s.name}: deadline fires undeclared trigger {d.trigger}")
             elif not any(d.trigger == t.trigger and s.name in t.source for t in p.transitions):
                 problems.append(f"{s.name}: deadline trigger {d.trigger} has no transition from it")
+        for refused in s.refusals:
+            if refused not in triggers:
+                problems.append(f"{s.name}: refuses undeclared trigger {refused}")
+            elif any(refused == t.trigger and s.name in t.source for t in p.transitions):
+                problems.append(f"{s.name}: refuses {refused} but declares a transition for it")
     for child, trigger in p.on_child_end.items():
         if trigger not in triggers:
             problems.append(f"on_child_end[{child}] fires undeclared trigger {trigger}")

@@ -272,7 +272,7 @@ class CaseWorkflow:
             overdue=overdue,
             final=step.dest in self._process.final_states,
             letters=list(step.transition.letters),
-            tasks=[self._task(t, now) for t in step.transition.tasks],
+            tasks=[self._task(t, now, step.facts) for t in step.transition.tasks],
             links=links,
         )
         await self._record(record)
@@ -296,6 +296,7 @@ class CaseWorkflow:
             facts=self._facts.model_dump(mode="json"),
             data=data,
             now=now,
+            policy=self._machine.policy,
         )
         result = await workflow.execute_activity(
             activity, request, result_type=PrepareResult, start_to_close_timeout=timedelta(seconds=30), retry_policy=RECORD_RETRY
@@ -322,9 +323,10 @@ class CaseWorkflow:
             static_summary=f"{process.label} · Fall {case_id} (aus {self._process.label} {self._input.case_id})",
         )
 
-    def _task(self, spec, now) -> TaskInfo:
+    def _task(self, spec, now, facts) -> TaskInfo:
         due = now + getattr(self._machine.policy, spec.due_in) if spec.due_in else now
-        return TaskInfo(kind=spec.kind, role=spec.role, title=spec.title, priority=spec.priority, due=due)
+        first = spec.precedence is not None and spec.precedence.test(facts, self._machine.policy)
+        return TaskInfo(kind=spec.kind, role=spec.role, title=spec.title, priority=spec.priority, due=due, vorrang=first)
 
     async def _record_start(self) -> None:
         await self._record(

@@ -69,6 +69,7 @@ class TaskInfo(BaseModel):
     title: str
     priority: int
     due: datetime
+    vorrang: bool = False  # goes first in its queue, before the R27 priorities (R25 Jobturbo)
 
 
 class TransitionRecord(BaseModel):
@@ -113,6 +114,7 @@ class PrepareRequest(BaseModel):
     facts: dict[str, Any]
     data: dict[str, Any] = Field(default_factory=dict)
     now: datetime
+    policy: Policy | None = None  # the case's policy (e.g. an R33 threshold the booking respects)
 
 
 class PrepareResult(BaseModel):

@@ -6,6 +6,7 @@ from temporalio import workflow
 
 from workflows.host import CaseWorkflow
 from workflows.messages import CaseInput, CaseSnapshot
+from workflows.sessions import SitzungWorkflow
 
 
 @workflow.defn(name="neuantrag")
@@ -17,4 +18,47 @@ class NeuantragWorkflow(CaseWorkflow):
         return await self._run(inp)
 
 
+@workflow.defn(name="gruppencoaching")
+class GruppencoachingWorkflow(CaseWorkflow):
+    """Bestands-eLb in group coaching (R24–R26); the Probezeit timer."""
+
+    @workflow.run
+    async def run(self, inp: CaseInput) -> CaseSnapshot:
+        return await self._run(inp)
+
+
+@workflow.defn(name="kooperationsplan")
+class KooperationsplanWorkflow(CaseWorkflow):
+    """The plan's lifecycle over years (R40–R46): the R42 review timer, RFB, the Schlichtung
+    child (schlichtung_beendet on its end); continues as new to keep its history small."""
+
+    @workflow.run
+    async def run(self, inp: CaseInput) -> CaseSnapshot:
+        return await self._run(inp)
+
+
+@workflow.defn(name="schlichtung")
+class SchlichtungWorkflow(CaseWorkflow):
+    """Mediation on the plan (R50–R56), a child of kooperationsplan; the unpausable R54 limit."""
+
+    @workflow.run
+    async def run(self, inp: CaseInput) -> CaseSnapshot:
+        return await self._run(inp)
+
+
+@workflow.defn(name="rechtskreiswechsel")
+class RechtskreiswechselWorkflow(CaseWorkflow):
+    """ALG I → SGB II (R30–R34): the R30 invitation timer, bookings through the prepare
+    activity, the R32 counselling deadline (overdue) and the linked Neuantrag on the switch."""
+
+    @workflow.run
+    async def run(self, inp: CaseInput) -> CaseSnapshot:
+        return await self._run(inp)
+
+
 WORKFLOWS = {"neuantrag": NeuantragWorkflow}
+WORKFLOWS["gruppencoaching"] = GruppencoachingWorkflow
+WORKFLOWS["gc_sitzung"] = SitzungWorkflow  # not a process: the R21 check of one group session
+WORKFLOWS["kooperationsplan"] = KooperationsplanWorkflow
+WORKFLOWS["schlichtung"] = SchlichtungWorkflow
+WORKFLOWS["rechtskreiswechsel"] = RechtskreiswechselWorkflow
