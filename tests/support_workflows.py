@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from temporalio import workflow
 
-from workflows.messages import CaseInput, CaseSnapshot
+with workflow.unsafe.imports_passed_through():
+    from workflows.messages import CaseInput, CaseSnapshot
 from workflows.processes import KooperationsplanWorkflow, NeuantragWorkflow
 
 

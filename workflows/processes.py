@@ -5,8 +5,12 @@ from __future__ import annotations
 from temporalio import workflow
 
 from workflows.host import CaseWorkflow
-from workflows.messages import CaseInput, CaseSnapshot
 from workflows.sessions import SitzungWorkflow
+
+# Message models are passed through the sandbox: the host and its effects must
+# see one and the same class, whichever module the sandbox imports first.
+with workflow.unsafe.imports_passed_through():
+    from workflows.messages import CaseInput, CaseSnapshot
 
 
 @workflow.defn(name="neuantrag")

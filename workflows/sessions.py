@@ -14,7 +14,7 @@ from pydantic import BaseModel
 from temporalio import workflow
 
 with workflow.unsafe.imports_passed_through():
-    from workflows.host import RECORD_RETRY
+    from workflows.effects import RECORD_RETRY
 
 
 class SitzungInput(BaseModel):
