@@ -184,9 +184,10 @@ class CaseService:
         data = await convert(self.db, case_id, body.data, user) if convert else body.data
         request_id = earlier.request_id if earlier is not None else await self._remember(case_id, body, user, role, key, fingerprint)
         status, response = await self._send(wid, body, data, role, request_id, case_id, user, process)
-        async with self.db.unit_of_work() as session:
-            row = await session.get(m.TransitionRequest, request_id)
-            row.status_code, row.response = status, response
+        if key:  # only a repeatable request needs its first answer kept
+            async with self.db.unit_of_work() as session:
+                row = await session.get(m.TransitionRequest, request_id)
+                row.status_code, row.response = status, response
         return status, response
 
     def _check(self, machine: CaseMachine, body: s.TransitionCreate, user: User, state: str, facts: dict, final: bool, payload: bool = True) -> str:

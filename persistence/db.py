@@ -7,6 +7,7 @@ sync drivers for Alembic (`sync_url`).
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from datetime import UTC, datetime
@@ -103,6 +104,10 @@ class Database:
         # Objects stay readable after the commit: callers return them from the unit of work.
         self.sessions = async_sessionmaker(self.engine, expire_on_commit=False)
         self._read_sessions = async_sessionmaker(self._reader, expire_on_commit=False)
+        # SQLite has one writer at a time. Writers of this process queue here, in
+        # order, instead of polling the file lock with SQLite's growing busy sleeps
+        # (which made the slowest transitions wait seconds under load).
+        self._writer = asyncio.Lock() if self.backend == "sqlite" else None
 
     @asynccontextmanager
     async def unit_of_work(self, *, read_only: bool = False) -> AsyncIterator[AsyncSession]:
@@ -110,9 +115,18 @@ class Database:
 
         `read_only=True` only changes how SQLite begins (no write lock); it does not forbid writes.
         """
-        factory = self._read_sessions if read_only else self.sessions
-        async with factory() as session, session.begin():
-            yield session
+        if read_only or self._writer is None:
+            factory = self._read_sessions if read_only else self.sessions
+            async with factory() as session, session.begin():
+                yield session
+            return
+        # Bounded like SQLite's own busy timeout, so a mistake (a nested write) fails instead of hanging.
+        await asyncio.wait_for(self._writer.acquire(), timeout=SQLITE_BUSY_TIMEOUT_MS / 1000)
+        try:
+            async with self.sessions() as session, session.begin():
+                yield session
+        finally:
+            self._writer.release()
 
     async def ping(self) -> bool:
         try:
