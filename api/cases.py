@@ -169,7 +169,7 @@ class CaseService:
 
     async def transition(self, case_id: str, body: s.TransitionCreate, user: User, key: str | None) -> tuple[int, dict]:
         fingerprint = hashlib.sha256(json.dumps([case_id, body.model_dump(mode="json")], sort_keys=True).encode()).hexdigest()
-        async with self.db.unit_of_work(read_only=True) as session:
+        async with self.db.unit_of_work() as session:
             case = await session.get(m.Case, case_id)
             if case is None:
                 raise not_found(f"Fall {case_id} ist unbekannt.")
