@@ -176,21 +176,20 @@ class CaseService:
             earlier = await self._earlier(session, user, key, fingerprint)
             if earlier is not None and earlier.response is not None:
                 return earlier.status_code, earlier.response
-            wid, process_name, state, facts, final = case.workflow_id, case.process, case.state, case.facts, case.final
+            wid, process_name, state, final = case.workflow_id, case.process, case.state, case.final
         machine = self.machines[process_name]
-        process = machine.process
         convert = self.converters.get((process_name, body.trigger))
-        role = self._check(machine, body, user, state, facts, final, convert is None)
+        role = self._check(machine, body, user, state, final, convert is None)
         data = await convert(self.db, case_id, body.data, user) if convert else body.data
         request_id = earlier.request_id if earlier is not None else await self._remember(case_id, body, user, role, key, fingerprint)
-        status, response = await self._send(wid, body, data, role, request_id, case_id, user, process)
+        status, response = await self._send(wid, body, data, role, request_id, case_id, user)
         if key:  # only a repeatable request needs its first answer kept
             async with self.db.unit_of_work() as session:
                 row = await session.get(m.TransitionRequest, request_id)
                 row.status_code, row.response = status, response
         return status, response
 
-    def _check(self, machine: CaseMachine, body: s.TransitionCreate, user: User, state: str, facts: dict, final: bool, payload: bool = True) -> str:
+    def _check(self, machine: CaseMachine, body: s.TransitionCreate, user: User, state: str, final: bool, payload: bool = True) -> str:
         process = machine.process
         if not process.has_trigger(body.trigger):
             raise Problem(422, "unknown-trigger", "Unbekannter Auslöser", f"{process.label} kennt den Auslöser {body.trigger} nicht.", triggers=[t.name for t in process.triggers if not t.timer_only])
@@ -236,7 +235,7 @@ class CaseService:
                 return earlier.request_id
         return request_id
 
-    async def _send(self, wid, body: s.TransitionCreate, data: dict, role, request_id, case_id, user: User, process) -> tuple[int, dict]:
+    async def _send(self, wid, body: s.TransitionCreate, data: dict, role, request_id, case_id, user: User) -> tuple[int, dict]:
         handle = self.client.get_workflow_handle(wid)
         request = TransitionRequest(trigger=body.trigger, data=data, role=role, request_id=request_id)
         try:
@@ -245,12 +244,12 @@ class CaseService:
                 timeout=self.settings.update_timeout_seconds,
             )
         except WorkflowUpdateFailedError as failed:
-            return self._refusal(failed.cause, body.trigger, user, process)
+            return self._refusal(failed.cause)
         except (RPCError, asyncio.TimeoutError):
             raise _unavailable("Temporal hat den Schritt nicht bestätigt; mit demselben Idempotency-Key") from None
         return 200, (await self.read(case_id, user)).model_dump(mode="json")
 
-    def _refusal(self, cause: BaseException | None, trigger: str, user: User, process) -> tuple[int, dict]:
+    def _refusal(self, cause: BaseException | None) -> tuple[int, dict]:
         details = cause.details[0] if isinstance(cause, ApplicationError) and cause.details else {}
         kind = cause.type if isinstance(cause, ApplicationError) else None
         message = cause.message if isinstance(cause, ApplicationError) else "Der Schritt wurde abgelehnt."
