@@ -86,11 +86,14 @@ def configure_sqlite(engine: Engine) -> None:
 class Database:
     """One engine and its session factory; `unit_of_work()` is one transaction."""
 
-    def __init__(self, url: str, *, echo: bool = False, pool_size: int = 5, max_overflow: int = 10):
+    def __init__(self, url: str, *, echo: bool = False, pool_size: int = 15, max_overflow: int = 0):
         self.url = async_url(url)
         self.backend = _backend(self.url)
         options: dict[str, Any] = {"echo": echo}
         if self.backend == "postgresql":
+            # All 15 connections stay open once made (the cap was 5 + 10 overflow before): overflow
+            # connections close on return, so under load every burst forked new server backends
+            # (bench: about 400 connects per 1000 transitions, 13 with the whole pool kept).
             options |= {
                 "pool_pre_ping": True,
                 "pool_size": pool_size,
