@@ -32,7 +32,7 @@ from runtime.settings import Settings
 from runtime.temporal import workflow_id
 from statemachines import PROCESSES, CaseMachine
 from workflows import search_attributes as sa
-from workflows.messages import CaseInput, CaseSnapshot, TransitionRequest
+from workflows.messages import CaseInput, CaseSnapshot, DeadlineInfo, TransitionRequest
 
 IDEMPOTENT_CASES = uuid.UUID("6f1c1a9e-3b0e-4f5e-9d61-2f8a4c7d0b11")
 # Turns a trigger's request data into what the workflow receives, e.g. stores a plan's text
@@ -126,7 +126,7 @@ class CaseService:
                     m.Case(
                         case_id=case_id, process=process.name, state=process.initial, person_id=person_id,
                         facts=facts.model_dump(mode="json"),
-                        deadlines={"items": [{"trigger": d.deadline.trigger, "label": d.deadline.label, "due": d.due.isoformat(), "marks_overdue": d.deadline.marks_overdue} for d in deadlines]},
+                        deadlines={"items": [_deadline(d).model_dump(mode="json") for d in deadlines]},
                         deadline=deadlines[0].due if deadlines else None, overdue=False, final=False, version=0,
                         workflow_id=wid, links={}, created_at=now, updated_at=now,
                     )
@@ -259,6 +259,12 @@ class CaseService:
             return 422, _body(422, "invalid-payload", "Ungültige Daten", message, errors=details.get("errors", []))
         allowed = details.get("allowed", [])
         return 409, _body(409, "trigger-not-allowed", "Auslöser nicht möglich", message, state=details.get("state"), allowed_triggers=allowed)
+
+
+def _deadline(pending) -> DeadlineInfo:
+    """The same JSON shape record_transition writes for the workflow's deadlines."""
+    d = pending.deadline
+    return DeadlineInfo(trigger=d.trigger, label=d.label, due=pending.due, marks_overdue=d.marks_overdue)
 
 
 def _body(status: int, slug: str, title: str, detail: str, **extra) -> dict:
