@@ -14,16 +14,23 @@ def tokens_file(settings: Settings) -> Path:
 
 
 def load_tokens(settings: Settings) -> dict[str, TokenUser]:
-    """Configured tokens, plus (local mode only) the ones `fahrplan up` created."""
+    """Local mode only: the configured tokens plus the ones `fahrplan up` created."""
+    if settings.mode != "local":
+        return {}
     tokens = dict(settings.api_tokens)
     path = tokens_file(settings)
-    if settings.mode == "local" and path.exists():
+    if path.exists():
         tokens.update({t: TokenUser.model_validate(u) for t, u in json.loads(path.read_text()).items()})
     return tokens
 
 
 def ensure_local_tokens(settings: Settings) -> tuple[dict[str, TokenUser], bool]:
-    """Create one token per role on the first local start; returns (tokens, created)."""
+    """Create one token per role on the first local start; returns (tokens, created).
+
+    Outside local mode there are no static tokens (OIDC only): nothing is created.
+    """
+    if settings.mode != "local":
+        return {}, False
     path = tokens_file(settings)
     if path.exists():
         return load_tokens(settings), False
