@@ -35,18 +35,18 @@ class TaskCreate(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
     kind: str = Field(pattern=r"^[a-z][a-z0-9_]{1,59}$", examples=["ags_stellenangebot"])
-    role: str
+    role: str = Field(max_length=40)
     title: str = Field(min_length=1, max_length=300)
     priority: int = Field(5, ge=1, le=5, description="R27: 1 Gruppensitzung, 2 Clearingtermin, 3 warme Übergabe, 4 AGS, 5 sonst")
     due: AwareDatetime
-    case_id: str | None = Field(None, max_length=36)
+    case_id: s.CaseId | None = None
 
 
 class TaskReassign(BaseModel):
     """Give the task to another role and/or person; at least one of them."""
 
     model_config = ConfigDict(extra="forbid")
-    role: str | None = None
+    role: str | None = Field(None, max_length=40)
     assignee: str | None = Field(None, min_length=1, max_length=100)
 
     @model_validator(mode="after")

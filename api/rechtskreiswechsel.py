@@ -172,8 +172,11 @@ class InfoveranstaltungService:
         return rs.UmbuchungPublic(case_id=case_id, status=status, veranstaltung_id=None, detail=response.get("detail"))
 
     async def attendance(self, veranstaltung_id: int, body: rs.TeilnahmeCreate, user: User, key: str | None) -> tuple[int, dict]:
-        """R32/R33: fires teilgenommen or nicht_erschienen on the booked case."""
-        self._team_only(user)
+        """R32/R33: fires teilgenommen or nicht_erschienen on the booked case (roles: their declaration)."""
+        trigger = "teilgenommen" if body.erschienen else "nicht_erschienen"
+        allowed = self.cases.machines["rechtskreiswechsel"].roles_for(trigger)
+        if not user.roles & allowed:
+            raise Problem(403, "role-not-allowed", "Rolle nicht berechtigt", f"{trigger} dürfen nur: " + ", ".join(sorted(allowed)) + ".", roles=sorted(allowed))
         async with self.db.unit_of_work(read_only=True) as session:
             v = await self._get(session, veranstaltung_id)
             if await session.get(m.Case, body.case_id) is None:
@@ -190,7 +193,6 @@ class InfoveranstaltungService:
             raise conflict("not-booked", f"Fall {body.case_id} ist für diese Infoveranstaltung nicht gebucht.")
         if booking.status != GEBUCHT and not key:
             raise conflict("attendance-recorded", f"Für diese Buchung ist schon erfasst: {booking.status}.", buchung=booking.status)
-        trigger = "teilgenommen" if body.erschienen else "nicht_erschienen"
         request = s.TransitionCreate(trigger=trigger, comment=body.comment)
         status, response = await self.cases.transition(body.case_id, request, user, key)
         if status == 200 and body.erschienen:

@@ -188,9 +188,11 @@ async def test_book_for_other_case_as_participant_returns_403(gc):
     assert r.status_code == 403
 
 
-async def test_read_cases_as_participant_returns_403(gc):
-    case_id = await gc.case()
-    assert (await gc.http.get(f"/cases/{case_id}", headers=gc.participant(case_id))).status_code == 403
+async def test_read_cases_as_participant_returns_own_case_only(gc):
+    """README "Role matrix": a participant reads their own case; any other is unknown to them (404)."""
+    case_id, other = await gc.case(), await gc.case()
+    assert (await gc.http.get(f"/cases/{case_id}", headers=gc.participant(case_id))).status_code == 200
+    assert (await gc.http.get(f"/cases/{other}", headers=gc.participant(case_id))).status_code == 404
 
 
 async def test_book_case_before_handover_returns_409(gc):

@@ -7,7 +7,9 @@ from typing import Annotated
 
 from fastapi import APIRouter, Depends, Request, Response
 
+from api import access
 from api import gruppencoaching_schemas as gs
+from api.schemas import Id, IdQuery
 from api.deps import AnyUser, CurrentUser
 from api.errors import PROBLEM_JSON
 from api.gruppencoaching import SitzungService
@@ -39,45 +41,50 @@ async def read_sitzungen(user: AnyUser, service: Sitzungen, von: datetime | None
 
 
 @router.get("/sitzungen/{sitzung_id}", response_model=gs.SitzungDetail, responses=PROBLEMS)
-async def read_sitzung(sitzung_id: int, user: CurrentUser, service: Sitzungen) -> gs.SitzungDetail:
-    """A session with its bookings and attendance (staff only)."""
+async def read_sitzung(sitzung_id: Id, user: CurrentUser, service: Sitzungen) -> gs.SitzungDetail:
+    """A session with its bookings and attendance (staff who work on group coaching)."""
+    access.require_process(user, "gruppencoaching", "Buchungen")
     return await service.read(sitzung_id)
 
 
 @router.post("/sitzungen/{sitzung_id}/entscheidung", response_model=gs.SitzungPublic, responses=PROBLEMS)
-async def create_entscheidung(sitzung_id: int, body: gs.EntscheidungCreate, user: CurrentUser, service: Sitzungen) -> gs.SitzungPublic:
+async def create_entscheidung(sitzung_id: Id, body: gs.EntscheidungCreate, user: CurrentUser, service: Sitzungen) -> gs.SitzungPublic:
     """R21: run it, shorten it, mini-group or individual coaching; closes the decision task."""
     return await service.decide(sitzung_id, body, user)
 
 
 @router.post("/sitzungen/{sitzung_id}/buchungen", status_code=201, response_model=gs.BuchungPublic, responses=PROBLEMS)
-async def create_buchung(sitzung_id: int, body: gs.BuchungCreate, user: AnyUser, service: Sitzungen) -> gs.BuchungPublic:
+async def create_buchung(sitzung_id: Id, body: gs.BuchungCreate, user: AnyUser, service: Sitzungen) -> gs.BuchungPublic:
     """Book a place (R22): participants for themselves, Jobcoaches for a named case."""
     return await service.book(sitzung_id, body, user)
 
 
 @router.get("/buchungen", response_model=list[gs.BuchungPublic], responses=PROBLEMS)
 async def read_buchungen(
-    user: AnyUser, service: Sitzungen, case_id: str | None = None, sitzung_id: int | None = None
+    user: AnyUser, service: Sitzungen, case_id: str | None = None, sitzung_id: IdQuery = None
 ) -> list[gs.BuchungPublic]:
     """Bookings; a participant sees only their own."""
+    if user.staff:
+        access.require_process(user, "gruppencoaching", "Buchungen")
     return await service.bookings(user, case_id, sitzung_id)
 
 
 @router.get("/buchungen/{buchung_id}", response_model=gs.BuchungPublic, responses=PROBLEMS)
-async def read_buchung(buchung_id: int, user: AnyUser, service: Sitzungen) -> gs.BuchungPublic:
+async def read_buchung(buchung_id: Id, user: AnyUser, service: Sitzungen) -> gs.BuchungPublic:
     """One booking; someone else's is 403 for a participant."""
+    if user.staff:
+        access.require_process(user, "gruppencoaching", "Buchungen")
     return await service.booking(buchung_id, user)
 
 
 @router.delete("/buchungen/{buchung_id}", status_code=204, responses=PROBLEMS)
-async def delete_buchung(buchung_id: int, user: AnyUser, service: Sitzungen) -> Response:
+async def delete_buchung(buchung_id: Id, user: AnyUser, service: Sitzungen) -> Response:
     """Cancel a place before the session begins; cancelling twice changes nothing."""
     await service.cancel(buchung_id, user)
     return Response(status_code=204)
 
 
 @router.put("/buchungen/{buchung_id}/anwesenheit", response_model=gs.BuchungPublic, responses=PROBLEMS)
-async def update_anwesenheit(buchung_id: int, body: gs.AnwesenheitUpdate, user: CurrentUser, service: Sitzungen) -> gs.BuchungPublic:
+async def update_anwesenheit(buchung_id: Id, body: gs.AnwesenheitUpdate, user: CurrentUser, service: Sitzungen) -> gs.BuchungPublic:
     """Jobcoaches record whether the participant attended."""
     return await service.attend(buchung_id, body, user)

@@ -8,6 +8,7 @@ from typing import Annotated, Literal
 from fastapi import APIRouter, Depends, Header, Request
 from fastapi.responses import JSONResponse
 
+from api import access
 from api import rechtskreiswechsel_schemas as rs
 from api import schemas as s
 from api.deps import CurrentUser
@@ -40,6 +41,7 @@ async def read_infoveranstaltungen(
     status: Literal["geplant", "abgesagt"] | None = None,
 ) -> list[rs.InfoveranstaltungPublic]:
     """Upcoming events with their free places, earliest first (the calendar is generated from its rule)."""
+    access.require_process(user, "rechtskreiswechsel", "Infoveranstaltungen")
     return await service.list(standort, von, bis, status)
 
 
@@ -50,28 +52,29 @@ async def create_infoveranstaltung(body: rs.InfoveranstaltungCreate, user: Curre
 
 
 @router.get("/{veranstaltung_id}", response_model=rs.InfoveranstaltungDetail, responses=PROBLEMS)
-async def read_infoveranstaltung(veranstaltung_id: int, user: CurrentUser, service: Veranstaltungen) -> rs.InfoveranstaltungDetail:
+async def read_infoveranstaltung(veranstaltung_id: s.Id, user: CurrentUser, service: Veranstaltungen) -> rs.InfoveranstaltungDetail:
     """An event with its bookings (cases, never names)."""
+    access.require_process(user, "rechtskreiswechsel", "Infoveranstaltungen")
     return await service.read(veranstaltung_id)
 
 
 @router.patch("/{veranstaltung_id}", response_model=rs.InfoveranstaltungPublic, responses=PROBLEMS)
 async def update_infoveranstaltung(
-    veranstaltung_id: int, body: rs.InfoveranstaltungUpdate, user: CurrentUser, service: Veranstaltungen
+    veranstaltung_id: s.Id, body: rs.InfoveranstaltungUpdate, user: CurrentUser, service: Veranstaltungen
 ) -> rs.InfoveranstaltungPublic:
     """Change room, address, duration, places (never below the bookings) or time (only without bookings)."""
     return await service.update(veranstaltung_id, body, user)
 
 
 @router.post("/{veranstaltung_id}/absage", response_model=rs.AbsagePublic, responses=PROBLEMS)
-async def create_absage(veranstaltung_id: int, user: CurrentUser, service: Veranstaltungen) -> rs.AbsagePublic:
+async def create_absage(veranstaltung_id: s.Id, user: CurrentUser, service: Veranstaltungen) -> rs.AbsagePublic:
     """Cancel the event: each booked case is invited to its next event and gets a letter; repeat-safe."""
     return await service.cancel(veranstaltung_id, user)
 
 
 @router.post("/{veranstaltung_id}/teilnahmen", response_model=s.CasePublic, responses=PROBLEMS)
 async def create_teilnahme(
-    veranstaltung_id: int, body: rs.TeilnahmeCreate, user: CurrentUser, service: Veranstaltungen, key: IdempotencyKey = None
+    veranstaltung_id: s.Id, body: rs.TeilnahmeCreate, user: CurrentUser, service: Veranstaltungen, key: IdempotencyKey = None
 ):
     """Record attendance: teilgenommen starts the R32 deadline, nicht_erschienen books the next event (R33)."""
     status, response = await service.attendance(veranstaltung_id, body, user, key)
