@@ -11,6 +11,7 @@ from pypdf import PdfReader
 from persistence.kooperationsplan import PlanVersion
 from tests.api_fixtures import PERSON, auth, go, http, new_case, step, worker  # noqa: F401
 from tests.cases import rows
+from tests.history_scan import history_bytes
 from tests.kooperationsplan_support import PLAN, end_all_cases, overlong_plan, plan  # noqa: F401
 from tests.test_workflow_neuantrag import _eventually
 
@@ -177,7 +178,6 @@ async def test_read_pdf_without_token_returns_401(http):
 async def test_keep_plan_text_out_of_temporal_history(http, client):
     """The plan is Sozialdaten: Temporal sees a draft id and a hash, never the text."""
     case = await _aktiv(http)
-    history = await client.get_workflow_handle(case["workflow_id"]).fetch_history()
-    raw = b"".join(event.SerializeToString() for event in history.events)
+    raw = await history_bytes(client, case["workflow_id"])  # every payload decrypted
     assert b"Lagerlogistik" not in raw and b"Staplerschein" not in raw
     assert b"inhalt_hash" in raw

@@ -20,10 +20,11 @@ from pathlib import Path
 import uvicorn
 
 from api.app import create_app
+from api.routes.codec import CODEC_ROLES, PREFIX as CODEC_PREFIX
 from persistence.db import Database
 from persistence.migrate import upgrade
 from runtime.settings import Settings
-from runtime.temporal import connect, register_search_attributes
+from runtime.temporal import connect, data_converter, register_search_attributes
 from runtime.tokens import ensure_local_tokens, tokens_file
 from worker.main import build_worker
 
@@ -37,7 +38,16 @@ def temporal_binary() -> str:
     return found
 
 
-def start_dev_server(settings: Settings) -> subprocess.Popen:
+def codec_endpoint(settings: Settings, tokens: dict) -> str:
+    """Where the UI decodes payloads: our /codec. The dev server's UI has no login whose token it
+    could pass, so in local mode a static token with a codec role rides in the path."""
+    host = "127.0.0.1" if settings.api_host in ("0.0.0.0", "::", "") else settings.api_host
+    base = f"http://{host}:{settings.api_port}{CODEC_PREFIX}"
+    token = next((t for t, u in tokens.items() if CODEC_ROLES & set(u.roles)), None)
+    return f"{base}/ui/{token}" if settings.mode == "local" and token else base
+
+
+def start_dev_server(settings: Settings, codec_url: str) -> subprocess.Popen:
     host, _, port = settings.temporal_address.rpartition(":")
     settings.data_dir.mkdir(parents=True, exist_ok=True)
     log_file = open(settings.data_dir / "temporal.log", "ab")  # noqa: SIM115 - lives as long as the server
@@ -47,6 +57,7 @@ def start_dev_server(settings: Settings) -> subprocess.Popen:
             "--db-filename", str(settings.data_dir / "temporal.db"),
             "--ip", host or "127.0.0.1", "--port", port,
             "--ui-port", settings.temporal_ui_url.rsplit(":", 1)[-1],
+            "--ui-codec-endpoint", codec_url,
             "--namespace", settings.temporal_namespace,
             "--log-level", "warn",
         ],
@@ -56,20 +67,19 @@ def start_dev_server(settings: Settings) -> subprocess.Popen:
     )
 
 
-async def wait_for_temporal(settings: Settings, server: subprocess.Popen, seconds: float = 60):
+async def wait_for_temporal(settings: Settings, server: subprocess.Popen, converter, seconds: float = 60):
     for _ in range(int(seconds * 4)):
         if server.poll() is not None:
             raise SystemExit(f"Temporal-Server beendet (Code {server.returncode}), siehe {settings.data_dir / 'temporal.log'}")
         with contextlib.suppress(Exception):
-            client = await connect(settings)
+            client = await connect(settings, converter)
             await register_search_attributes(client, settings.temporal_namespace)
             return client
         await asyncio.sleep(0.25)
     raise SystemExit("Temporal-Server antwortet nicht")
 
 
-def _print_tokens(settings: Settings) -> None:
-    tokens, created = ensure_local_tokens(settings)
+def _print_tokens(settings: Settings, tokens: dict, created: bool) -> None:
     if created:
         print("\nLokale API-Tokens (einmalig erzeugt, gespeichert in", tokens_file(settings), "):")
         for token, user in tokens.items():
@@ -79,16 +89,18 @@ def _print_tokens(settings: Settings) -> None:
 
 
 async def up(settings: Settings) -> int:
-    server = start_dev_server(settings)
+    tokens, created = ensure_local_tokens(settings)
+    converter = data_converter(settings)  # local mode: creates <data_dir>/codec_keys.json on the first start
+    server = start_dev_server(settings, codec_endpoint(settings, tokens))
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGINT, signal.SIGTERM):
         loop.add_signal_handler(sig, stop.set)
     db = None
     try:
-        client = await wait_for_temporal(settings, server)
+        client = await wait_for_temporal(settings, server, converter)
         upgrade(settings.db_url)
-        _print_tokens(settings)
+        _print_tokens(settings, tokens, created)
         db = Database(settings.db_url)
         api = uvicorn.Server(uvicorn.Config(create_app(settings, client, db), host=settings.api_host, port=settings.api_port, log_level="warning"))
         api.install_signal_handlers = lambda: None  # we own Ctrl-C
