@@ -3,7 +3,9 @@
 The workflow calls it once per transition (sequence 0 is the start of the case).
 It is idempotent: the event is unique per (case_id, sequence), so a retried
 activity finds its event and writes nothing at all. The audit event, the read
-model, the tasks and the outbox rows commit together or not at all.
+model, the tasks and the outbox rows commit together or not at all. The event
+extends the case's hash chain (persistence/audit.py): one indexed query reads the
+case's last event, which is both the chain predecessor and the idempotency check.
 Logs carry case ids and triggers only, never personal data.
 """
 
@@ -12,12 +14,13 @@ from __future__ import annotations
 from collections.abc import Awaitable, Callable, Mapping
 from typing import Any
 
-from sqlalchemy import exists, select, update
+from sqlalchemy import insert, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 from temporalio import activity
 
 from notifications import Absender, render
+from persistence import audit
 from persistence import models as m
 from persistence.db import Database, as_utc
 from statemachines.registry import PROCESSES
@@ -67,39 +70,41 @@ class CaseActivities:
     async def record_transition(self, rec: TransitionRecord) -> RecordResult:
         try:
             async with self._db.unit_of_work() as session:
-                if await _event_exists(session, rec):
+                prev = await audit.head(session, rec.case_id)
+                if _recorded(prev, rec):
                     activity.logger.info(
                         "case %s: event %d (%s) already recorded", rec.case_id, rec.sequence, rec.trigger
                     )
                     return RecordResult(written=False)
-                await self._write(session, rec)
+                await self._write(session, rec, prev)
         except IntegrityError:
             # A concurrent attempt wrote the same event first; ours rolled back entirely.
             async with self._db.unit_of_work(read_only=True) as session:
-                if not await _event_exists(session, rec):
+                if not _recorded(await audit.head(session, rec.case_id), rec):
                     raise
             activity.logger.info("case %s: event %d (%s) written concurrently", rec.case_id, rec.sequence, rec.trigger)
             return RecordResult(written=False)
         activity.logger.info("case %s: recorded event %d (%s -> %s)", rec.case_id, rec.sequence, rec.trigger, rec.dest)
         return RecordResult(written=True)
 
-    async def _write(self, session: AsyncSession, rec: TransitionRecord) -> None:
+    async def _write(self, session: AsyncSession, rec: TransitionRecord, prev: audit.Head | None) -> None:
         case = await session.get(m.Case, rec.case_id)
         if case is None:
             if rec.sequence != 0:
                 raise LookupError(f"case {rec.case_id}: no read-model row for event {rec.sequence}")
             case = await _create_case(session, rec)
-        event = await _event(session, rec)
-        session.add(event)
-        await session.flush()  # the unique (case_id, sequence) is checked here
+        if rec.sequence != (prev.sequence + 1 if prev else 0):  # the verifier will report the gap
+            activity.logger.warning("case %s: event %d does not follow %s", rec.case_id, rec.sequence, prev)
+        await _append_event(session, rec, prev)  # the unique (case_id, sequence) is checked here
         await _update_read_model(session, case, rec)
         await _close_tasks(session, rec)
-        session.add_all(_open_tasks(rec))
+        if rec.tasks:
+            await session.execute(insert(m.Task), _open_tasks(rec))
         hook = self._hooks.get(rec.process)
         extra = await hook(session, rec) if hook else {}
         if rec.letters:
             context = {**await self._letter_context(session, case, rec), **extra}
-            session.add_all(_letter(rec, template, context) for template in rec.letters)
+            await session.execute(insert(m.Notification), [_letter(rec, template, context) for template in rec.letters])
 
     async def _letter_context(self, session: AsyncSession, case: m.Case, rec: TransitionRecord) -> dict[str, Any]:
         person = await session.get(m.Person, case.person_id) if case.person_id else None
@@ -130,9 +135,9 @@ class CaseActivities:
         }
 
 
-async def _event_exists(session: AsyncSession, rec: TransitionRecord) -> bool:
-    query = exists().where(m.CaseEvent.case_id == rec.case_id, m.CaseEvent.sequence == rec.sequence)
-    return bool(await session.scalar(select(query)))
+def _recorded(prev: audit.Head | None, rec: TransitionRecord) -> bool:
+    """Events are recorded in sequence order: a last sequence at or past ours means ours is there."""
+    return prev is not None and prev.sequence >= rec.sequence
 
 
 async def _create_case(session: AsyncSession, rec: TransitionRecord) -> m.Case:
@@ -180,13 +185,19 @@ async def _update_read_model(session: AsyncSession, case: m.Case, rec: Transitio
     )
 
 
-async def _event(session: AsyncSession, rec: TransitionRecord) -> m.CaseEvent:
-    request = await session.get(m.TransitionRequest, rec.request_id) if rec.request_id else None
+async def _append_event(session: AsyncSession, rec: TransitionRecord, prev: audit.Head | None) -> None:
+    request = None
+    if rec.request_id:
+        requests = m.TransitionRequest
+        stmt = select(requests.actor, requests.comment).where(requests.request_id == rec.request_id)
+        request = (await session.execute(stmt)).first()
     if request is not None:
         actor, comment = request.actor, request.comment
     else:
         actor, comment = ("system" if rec.role == SYSTEM else "unbekannt"), None
-    return m.CaseEvent(
+    await audit.append_event(
+        session,
+        prev=prev,
         case_id=rec.case_id,
         sequence=rec.sequence,
         trigger=rec.trigger,
@@ -196,7 +207,7 @@ async def _event(session: AsyncSession, rec: TransitionRecord) -> m.CaseEvent:
         role=rec.role,
         comment=comment,
         data=rec.model_dump(mode="json", include={"data"})["data"],
-        occurred_at=as_utc(rec.occurred_at),
+        occurred_at=rec.occurred_at,
     )
 
 
@@ -215,37 +226,38 @@ async def _close_tasks(session: AsyncSession, rec: TransitionRecord) -> None:
     )
 
 
-def _open_tasks(rec: TransitionRecord) -> list[m.Task]:
+def _open_tasks(rec: TransitionRecord) -> list[dict[str, Any]]:
+    """Rows for a Core insert (cheaper than ORM objects on the hot path)."""
     return [
-        m.Task(
-            case_id=rec.case_id,
-            sequence=rec.sequence,
-            kind=t.kind,
-            role=t.role,
-            title=t.title,
-            priority=t.priority,
-            vorrang=t.vorrang,
-            due=as_utc(t.due),
-            state=rec.dest,
-            status="offen",
-            created_at=as_utc(rec.occurred_at),
-        )
+        {
+            "case_id": rec.case_id,
+            "sequence": rec.sequence,
+            "kind": t.kind,
+            "role": t.role,
+            "title": t.title,
+            "priority": t.priority,
+            "vorrang": t.vorrang,
+            "due": as_utc(t.due),
+            "state": rec.dest,
+            "status": "offen",
+            "created_at": as_utc(rec.occurred_at),
+        }
         for t in rec.tasks
     ]
 
 
-def _letter(rec: TransitionRecord, template: str, context: dict[str, Any]) -> m.Notification:
+def _letter(rec: TransitionRecord, template: str, context: dict[str, Any]) -> dict[str, Any]:
     rendered = render(template, context)
-    return m.Notification(
-        case_id=rec.case_id,
-        sequence=rec.sequence,
-        template=template,
-        channel=rendered.channel,
-        subject=rendered.subject,
-        body=rendered.body,
-        status="ausstehend",
-        created_at=as_utc(rec.occurred_at),
-    )
+    return {
+        "case_id": rec.case_id,
+        "sequence": rec.sequence,
+        "template": template,
+        "channel": rendered.channel,
+        "subject": rendered.subject,
+        "body": rendered.body,
+        "status": "ausstehend",
+        "created_at": as_utc(rec.occurred_at),
+    }
 
 
 def _person(person: m.Person | None) -> dict[str, Any]:

@@ -70,7 +70,11 @@ class Case(Base):
 
 
 class CaseEvent(Base):
-    """Append-only audit trail; (case_id, sequence) is unique so a retry cannot write twice."""
+    """Append-only audit trail; (case_id, sequence) is unique so a retry cannot write twice.
+
+    A hash chain per case (persistence/audit.py); database triggers (migration 0005) refuse
+    every UPDATE and DELETE except setting `comment` to NULL (erasure, Art. 17 DSGVO).
+    """
 
     __tablename__ = "case_events"
 
@@ -83,8 +87,11 @@ class CaseEvent(Base):
     actor: Mapped[str] = mapped_column(String(100))
     role: Mapped[str] = mapped_column(String(40))
     comment: Mapped[str | None] = mapped_column(Text)
+    comment_digest: Mapped[str | None] = mapped_column(String(64))  # sha256 of the comment: hashed instead of it
     data: Mapped[dict[str, Any]]
     occurred_at: Mapped[datetime]
+    prev_hash: Mapped[str] = mapped_column(String(64))
+    hash: Mapped[str] = mapped_column(String(64))
 
     __table_args__ = (UniqueConstraint("case_id", "sequence", name="uq_case_events_case_sequence"),)
 
@@ -156,3 +163,17 @@ class Task(Base):
         UniqueConstraint("case_id", "sequence", "kind", name="uq_tasks_event_kind"),
         UniqueConstraint("kind", "ref", name="uq_tasks_kind_ref"),
     )
+
+
+class Erasure(Base):
+    """An erasure under Art. 17 DSGVO, itself without personal data: which cases, when, by whom,
+    and how many rows were erased per table. Append-only like case_events (migration 0005)."""
+
+    __tablename__ = "erasures"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    case_ids: Mapped[list[str]] = mapped_column(JSON)
+    actor: Mapped[str] = mapped_column(String(100))
+    role: Mapped[str] = mapped_column(String(40))
+    counts: Mapped[dict[str, Any]]
+    erased_at: Mapped[datetime]

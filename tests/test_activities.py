@@ -272,14 +272,17 @@ async def test_record_transition_alg1_letter_mentions_end_date(world: World):
     assert "bis zum 31.03.2025" in letter.body
 
 
-async def test_record_transition_stale_record_keeps_read_model(world: World):
+async def test_record_transition_stale_record_writes_nothing(world: World):
+    # The workflow records in sequence order, so an event at or below the case's last
+    # sequence is already recorded: appending it would break the hash chain.
     await world.record(termin(world.case_id, 2))
     result = await world.record(
         record(world.case_id, 1, "an_clearing_uebergeben", "antrag_eingegangen", "clearing_offen")
     )
     [case] = await rows(world.db, m.Case, case_id=world.case_id)
-    assert result.written is True
+    assert result.written is False
     assert (case.state, case.version) == ("clearing_terminiert", 2)
+    assert [e.sequence for e in await rows(world.db, m.CaseEvent, case_id=world.case_id)] == [0, 2]
 
 
 async def test_record_transition_runs_in_activity_environment(world: World):

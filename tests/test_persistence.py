@@ -11,6 +11,7 @@ from alembic.migration import MigrationContext
 from sqlalchemy import func, select, text
 from sqlalchemy.exc import IntegrityError
 
+from persistence import audit
 from persistence import models as m
 from persistence.db import Database, as_utc, async_url, sync_url
 from persistence.migrate import upgrade
@@ -42,16 +43,19 @@ def _case(case_id: str, person_id: str | None = None, **overrides) -> m.Case:
 
 def _event(case_id: str, sequence: int) -> m.CaseEvent:
     return m.CaseEvent(
-        case_id=case_id,
-        sequence=sequence,
-        trigger="fall_angelegt",
-        from_state=None,
-        to_state="antrag_eingegangen",
-        actor="system",
-        role="system",
-        comment=None,
-        data={},
-        occurred_at=NOW,
+        **audit.event_row(
+            case_id=case_id,
+            sequence=sequence,
+            trigger="fall_angelegt",
+            from_state=None,
+            to_state="antrag_eingegangen",
+            actor="system",
+            role="system",
+            comment=None,
+            data={},
+            occurred_at=NOW,
+            prev_hash=audit.GENESIS,
+        )
     )
 
 
