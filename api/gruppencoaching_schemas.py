@@ -7,6 +7,8 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
+from api.schemas import COMMENT_LENGTH, CaseId
+
 Strict = ConfigDict(extra="forbid")
 Entscheidung = Literal["durchfuehren", "verkuerzen", "minigruppe", "einzelcoaching"]
 
@@ -39,8 +41,8 @@ class EntscheidungCreate(BaseModel):
 
     model_config = Strict
     entscheidung: Entscheidung
-    dauer_minuten: int | None = Field(None, ge=15, description="nur bei verkuerzen: die neue Dauer")
-    kommentar: str | None = Field(None, max_length=2000)
+    dauer_minuten: int | None = Field(None, ge=15, le=480, description="nur bei verkuerzen: die neue Dauer")
+    kommentar: str | None = Field(None, max_length=COMMENT_LENGTH)
 
     @model_validator(mode="after")
     def _dauer_only_when_shortened(self) -> EntscheidungCreate:
@@ -53,7 +55,7 @@ class BuchungCreate(BaseModel):
     """Participants book for their own case (omit case_id); Jobcoaches name the case."""
 
     model_config = Strict
-    case_id: str | None = Field(None, max_length=36)
+    case_id: CaseId | None = None
 
 
 class AnwesenheitUpdate(BaseModel):

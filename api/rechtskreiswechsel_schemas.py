@@ -6,6 +6,8 @@ from datetime import datetime
 
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
 
+from api.schemas import COMMENT_LENGTH, CaseId
+
 Strict = ConfigDict(extra="forbid")
 
 
@@ -60,9 +62,9 @@ class TeilnahmeCreate(BaseModel):
     """R32/R33: whether the booked person came; fires teilgenommen or nicht_erschienen on the case."""
 
     model_config = Strict
-    case_id: str = Field(min_length=1, max_length=36)
+    case_id: CaseId
     erschienen: bool
-    comment: str | None = Field(None, max_length=2000)
+    comment: str | None = Field(None, max_length=COMMENT_LENGTH)
 
 
 class UmbuchungPublic(BaseModel):

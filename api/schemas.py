@@ -3,12 +3,21 @@
 from __future__ import annotations
 
 from datetime import date, datetime
-from typing import Any, Generic, TypeVar
+from typing import Annotated, Any, Generic, TypeVar
 
+from fastapi import Path, Query
 from pydantic import BaseModel, ConfigDict, Field
 
 T = TypeVar("T")
-Strict = ConfigDict(extra="forbid")
+Strict = ConfigDict(extra="forbid")  # every request body refuses unknown fields (422)
+UUID_PATTERN = r"^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$"
+CaseId = Annotated[str, Field(pattern=UUID_PATTERN, max_length=36, examples=["3f2b8c1e-5d4a-4e7b-9c0d-1a2b3c4d5e6f"])]
+MAX_KEYS = 50  # facts and transition data: a handful of declared fields, checked by the process
+COMMENT_LENGTH = 2000
+MAX_ID = 2**31 - 1  # ids are INTEGER columns: 32 bits in PostgreSQL; larger ones would overflow in SQL
+Id = Annotated[int, Path(ge=1, le=MAX_ID)]  # an id in the path
+IdQuery = Annotated[int | None, Query(ge=1, le=MAX_ID)]  # an optional id filter
+Offset = Annotated[int, Query(ge=0, le=1_000_000)]
 
 
 class AnschriftCreate(BaseModel):
@@ -40,14 +49,14 @@ class CaseCreate(BaseModel):
     model_config = Strict
     process: str = Field(max_length=40, examples=["neuantrag"])
     person: PersonCreate
-    facts: dict[str, Any] = Field(default_factory=dict, examples=[{"antragsweg": "persoenlich", "rehabilitand": False}])
+    facts: dict[str, Any] = Field(default_factory=dict, max_length=MAX_KEYS, examples=[{"antragsweg": "persoenlich", "rehabilitand": False}])
 
 
 class TransitionCreate(BaseModel):
     model_config = Strict
     trigger: str = Field(max_length=60, examples=["an_clearing_uebergeben"])
-    data: dict[str, Any] = Field(default_factory=dict, examples=[{"uebergabe": "warm"}])
-    comment: str | None = Field(None, max_length=2000)
+    data: dict[str, Any] = Field(default_factory=dict, max_length=MAX_KEYS, examples=[{"uebergabe": "warm"}])
+    comment: str | None = Field(None, max_length=COMMENT_LENGTH)
 
 
 class Named(BaseModel):
@@ -183,3 +192,22 @@ class Health(BaseModel):
     status: str
     temporal: bool
     database: bool
+
+
+class ProblemError(BaseModel):
+    loc: list[str | int]
+    msg: str
+    type: str
+
+
+class ProblemPublic(BaseModel):
+    """An error as application/problem+json (RFC 9457); some carry more members
+    (e.g. `allowed_triggers`, `roles`, `state`)."""
+
+    model_config = ConfigDict(extra="allow", title="Problem")
+    type: str = Field(examples=["/problems/not-found"])
+    title: str
+    status: int
+    detail: str
+    instance: str | None = None
+    errors: list[ProblemError] | None = None

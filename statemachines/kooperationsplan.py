@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import calendar
 from datetime import date, datetime
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -26,7 +26,9 @@ class KooperationsplanStart(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
     rehabilitand: bool = False  # reviews go to IFK-Reha
-    beteiligte_fachkraefte: list[str] = Field(default_factory=list, description="Staff user ids in the counselling (R52)")
+    beteiligte_fachkraefte: list[Annotated[str, Field(min_length=1, max_length=100)]] = Field(
+        default_factory=list, max_length=50, description="Staff user ids in the counselling (R52)"
+    )
 
 
 class KooperationsplanFacts(KooperationsplanStart):

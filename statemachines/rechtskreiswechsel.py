@@ -73,9 +73,9 @@ class Platz(BaseModel):
     veranstaltung_id: int | None = None
     beginn: datetime | None = None
     dauer_minuten: int | None = None
-    standort: str | None = None
-    adresse: str | None = None
-    raum: str | None = None
+    standort: str | None = Field(None, max_length=60)  # the bounds of the policy's InfoStandort
+    adresse: str | None = Field(None, max_length=200)
+    raum: str | None = Field(None, max_length=100)
 
 
 class Umbuchung(Platz):

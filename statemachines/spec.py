@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from pydantic import BaseModel
+from pydantic import BaseModel, ConfigDict
 
 from statemachines.policy import Policy
 
@@ -75,6 +75,7 @@ class TaskSpec:
 class ChildEnded(BaseModel):
     """Payload of the trigger a parent fires when a spawned child case ends."""
 
+    model_config = ConfigDict(extra="forbid")
     case_id: str
     process: str
     state: str

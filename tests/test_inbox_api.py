@@ -161,7 +161,7 @@ async def test_create_task_with_priority_out_of_range_returns_422(gc):
 
 
 async def test_create_task_for_unknown_case_returns_404(gc):
-    body = {"kind": "ags_stellenangebot", "role": "jobcoach", "title": "x", "priority": 4, "due": NOW.isoformat(), "case_id": "nope"}
+    body = {"kind": "ags_stellenangebot", "role": "jobcoach", "title": "x", "priority": 4, "due": NOW.isoformat(), "case_id": "00000000-0000-4000-8000-000000000000"}
     assert (await gc.http.post("/tasks", json=body, headers=auth("teamleitung"))).status_code == 404
 
 

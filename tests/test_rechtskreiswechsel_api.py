@@ -130,7 +130,7 @@ async def test_refuse_attendance_for_unknown_event_or_case(http, env):
     event = case["facts"]["veranstaltung_id"]
     body = {"case_id": case["case_id"], "erschienen": True}
     assert (await http.post("/infoveranstaltungen/999999/teilnahmen", json=body, headers=auth("teamleitung"))).status_code == 404
-    unknown = {"case_id": "unbekannt", "erschienen": True}
+    unknown = {"case_id": "00000000-0000-4000-8000-000000000000", "erschienen": True}
     assert (await http.post(f"/infoveranstaltungen/{event}/teilnahmen", json=unknown, headers=auth("teamleitung"))).status_code == 404
     assert (await http.post(f"/infoveranstaltungen/{event}/teilnahmen", json={"case_id": case["case_id"]}, headers=auth("teamleitung"))).status_code == 422
     assert (await http.post(f"/infoveranstaltungen/{event}/teilnahmen", json=body, headers=auth("ifk"))).status_code == 403
