@@ -1,0 +1,124 @@
+"""Replay every recorded history (tests/histories, `make histories`) against the current
+workflow code: a change that alters the commands a running case already produced fails here.
+See README "Replay tests and safe changes"."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import AsyncIterator
+
+import pytest
+from google.protobuf.message import Message
+from temporalio.api.common.v1 import Payload
+from temporalio.client import WorkflowHistory
+from temporalio.worker import Replayer, UnsandboxedWorkflowRunner
+from temporalio.workflow import NondeterminismError
+
+from statemachines import PROCESSES
+from tests.histories import HERE, converter, coverage, history_files, load, replay_workflows
+from tests.histories.variants import NeuantragWithExtraTimer, NeuantragWithPatchedTimer
+from workflows.processes import WORKFLOWS
+
+FILES = history_files()
+NEUANTRAG = HERE / "neuantrag" / "gruppencoaching_ifk.json"
+PERSONAL = ("vorname", "nachname", "geburtsdatum", "anschrift", "strasse", "Erika", "Mustermann")
+
+
+def _replayer(workflows: list[type], **options) -> Replayer:
+    return Replayer(workflows=workflows, data_converter=converter(), **options)
+
+
+def _with_neuantrag(variant: type) -> Replayer:
+    """The changed workflow in place of the real one; the sandbox is left out for speed (it
+    plays no part in matching commands to the history)."""
+    others = [w for name, w in WORKFLOWS.items() if name != "neuantrag"]
+    return _replayer([variant, *others], workflow_runner=UnsandboxedWorkflowRunner())
+
+
+async def _histories(files) -> AsyncIterator[WorkflowHistory]:
+    for path in files:
+        yield load(path)
+
+
+def test_histories_recorded_for_every_workflow_type():
+    kinds = {load(p).events[0].workflow_execution_started_event_attributes.workflow_type.name for p in FILES}
+    assert set(WORKFLOWS) <= kinds, f"no history for {set(WORKFLOWS) - kinds}: run `make histories`"
+    assert len(FILES) >= 2 * len(PROCESSES)
+
+
+async def _failures(replayer: Replayer, files) -> dict[str, Exception]:
+    """Replay the files; each failure by file name."""
+    names = {load(p).run_id: p.relative_to(HERE).as_posix() for p in files}
+    assert len(names) == len(files)
+    results = await replayer.replay_workflows(_histories(files), raise_on_replay_failure=False)
+    return {names[run_id]: error for run_id, error in results.replay_failures.items()}
+
+
+def _of_type(kind: str) -> list:
+    return [p for p in FILES if load(p).events[0].workflow_execution_started_event_attributes.workflow_type.name == kind]
+
+
+async def test_replay_every_recorded_history_without_nondeterminism():
+    failed = await _failures(_replayer(replay_workflows()), FILES)
+    assert not failed, "replay failed (the workflow code no longer matches running cases):\n" + "\n".join(
+        f"{name}: {type(error).__name__}: {error}" for name, error in sorted(failed.items())
+    )
+
+
+async def test_replay_fails_with_nondeterminism_for_an_unguarded_extra_timer():
+    neuantrag = _of_type("neuantrag")
+    failed = await _failures(_with_neuantrag(NeuantragWithExtraTimer), neuantrag)
+    assert sorted(failed) == sorted(p.relative_to(HERE).as_posix() for p in neuantrag)
+    assert all(isinstance(error, NondeterminismError) for error in failed.values()), failed
+    assert "Nondeterminism" in str(failed[NEUANTRAG.relative_to(HERE).as_posix()])
+
+
+async def test_replay_passes_for_the_same_timer_behind_workflow_patched():
+    neuantrag = _of_type("neuantrag")
+    assert await _failures(_with_neuantrag(NeuantragWithPatchedTimer), neuantrag) == {}
+    assert len(neuantrag) >= 10
+
+
+async def test_histories_take_every_declared_transition_and_timer():
+    gaps = (await coverage.measure()).gaps()
+    assert gaps == [], "paths without a recorded history (add a scenario, run `make histories`):\n" + "\n".join(gaps)
+
+
+async def test_coverage_check_names_a_path_without_history():
+    without_r8 = [p for p in FILES if p.name != "alg1_wiedervorlage_abgelehnt.json"]
+    gaps = (await coverage.measure(without_r8)).gaps()
+    assert "neuantrag: timer alg1_ende_erreicht in alg1_wiedervorlage never fired" in gaps
+    assert any(g.startswith("neuantrag: row ") and "alg1_bezug_erfasst" in g for g in gaps)
+
+
+@pytest.mark.parametrize("path", FILES, ids=lambda p: p.relative_to(HERE).as_posix())
+async def test_history_holds_no_personal_data(path):
+    """Only fake case ids (children: ids the workflow drew) and non-personal facts."""
+    history = load(path)
+    codec = converter().payload_codec
+    decoded = await codec.decode(_payloads(history.events)) if codec else _payloads(history.events)
+    text = "\n".join(p.data.decode("utf-8", "replace") for p in decoded)
+    assert not [word for word in PERSONAL if word in text]
+    start = list(history.events[0].workflow_execution_started_event_attributes.input.payloads)
+    started = json.loads((await codec.decode(start) if codec else start)[0].data)
+    if "case_id" in started:
+        assert started["person_id"] is None
+        assert started["case_id"].startswith("fake-") or started.get("parent_workflow_id") or started.get("links")
+
+
+def _payloads(messages) -> list[Payload]:
+    found: list[Payload] = []
+    for message in messages:
+        if isinstance(message, Payload):
+            found.append(message)
+            continue
+        for field, value in message.ListFields():
+            if field.message_type is None:
+                continue
+            if isinstance(value, Message):
+                found += _payloads([value])
+            elif field.message_type.GetOptions().map_entry:
+                found += _payloads(v for v in value.values() if isinstance(v, Message))
+            else:
+                found += _payloads(value)
+    return found
