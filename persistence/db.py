@@ -18,6 +18,9 @@ from sqlalchemy.engine import URL, make_url
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker, create_async_engine
 
 SQLITE_BUSY_TIMEOUT_MS = 5000
+# PostgreSQL unreachable: fail within seconds (the API answers 503, activities retry) instead of hanging.
+CONNECT_TIMEOUT_SECONDS = 3
+POOL_TIMEOUT_SECONDS = 5
 _POSTGRES_SCHEMES = ("postgresql", "postgres")
 _SQLITE_BEGIN = "fahrplan_sqlite_begin"  # execution option read by the SQLite "begin" listener
 
@@ -99,6 +102,8 @@ class Database:
                 "pool_size": pool_size,
                 "max_overflow": max_overflow,
                 "pool_recycle": 1800,
+                "pool_timeout": POOL_TIMEOUT_SECONDS,
+                "connect_args": {"connect_timeout": CONNECT_TIMEOUT_SECONDS},
             }
         self.engine: AsyncEngine = create_async_engine(self.url, **options)
         if self.backend == "sqlite":
