@@ -9,7 +9,7 @@ BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed-stamp
 SUDO   := $(shell [ "$$(id -u)" -eq 0 ] || echo sudo)
 
-.PHONY: run test setup graphviz diagrams demo bench clean
+.PHONY: run test fuzz setup graphviz diagrams demo bench histories clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -30,6 +30,10 @@ run: setup
 test: setup
 	$(BIN)/pytest
 
+# Schemathesis against the real API (uvicorn, Temporal test server, worker, SQLite); README "Input limits and fuzzing".
+fuzz: setup
+	$(BIN)/pytest tests/fuzz/fuzz_api.py -q -s
+
 diagrams: setup
 	$(BIN)/fahrplan diagrams
 
@@ -38,6 +42,10 @@ demo: setup
 
 bench: setup
 	$(BIN)/python bench/transitions.py
+
+# Re-record tests/histories (replayed by tests/test_replay.py): only after a deliberate, patched change.
+histories: setup
+	$(BIN)/python -m tests.histories.record
 
 clean:
 	rm -rf $(VENV) var .pytest_cache .hypothesis

@@ -8,11 +8,15 @@ from fastapi import FastAPI
 from temporalio.client import Client
 
 from api import errors
+from api import openapi_problems
+from api.limits import RequestLimits
+from api.auth import oidc_verifier
 from api.cases import CaseService
 from api.gruppencoaching import SitzungService
-from api.routes import cases, health, inbox, processes
+from api.routes import cases, codec, health, inbox, me, processes
 from api.routes import gruppencoaching
 from api.routes import infoveranstaltungen
+from api.routes import loeschung
 from api import kooperationsplan as kp
 from api.routes import kooperationsplan as kp_routes
 from persistence.db import Database
@@ -46,15 +50,20 @@ def create_app(settings: Settings, client: Client | None = None, db: Database | 
     )
     app.state.settings = settings
     app.state.tokens = load_tokens(settings)
+    app.state.oidc = oidc_verifier(settings)
     app.state.client = None
     if client is not None and db is not None:
         _wire(app, client, db, settings)
     errors.install(app)
-    for router in (cases.router, processes.router, inbox.router, health.router):
+    app.add_middleware(RequestLimits, max_body_bytes=settings.max_body_bytes)  # 413, 415, 500 at the edge
+    openapi_problems.install(app)  # every documented error is a Problem
+    codec.install(app, settings)  # /codec for the Temporal UI, with CORS for its origin (outermost)
+    for router in (cases.router, processes.router, inbox.router, health.router, me.router):
         app.include_router(router, prefix=PREFIX)
     app.include_router(gruppencoaching.router, prefix=PREFIX)
     app.include_router(kp_routes.router, prefix=PREFIX)
     app.include_router(infoveranstaltungen.router, prefix=PREFIX)
+    app.include_router(loeschung.router, prefix=PREFIX)
     return app
 
 
