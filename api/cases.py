@@ -17,15 +17,17 @@ from typing import Any
 from pydantic import ValidationError
 from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
-from temporalio.client import Client, WorkflowUpdateFailedError
+from temporalio.client import Client, WorkflowUpdateFailedError, WorkflowUpdateRPCTimeoutOrCancelledError
 from temporalio.common import SearchAttributePair, TypedSearchAttributes, WorkflowIDConflictPolicy
 from temporalio.exceptions import ApplicationError
 from temporalio.service import RPCError
 
+from api import access
 from api import schemas as s
 from api import views
 from api.auth import User
 from api.errors import Problem, not_found
+from persistence import audit
 from persistence import models as m
 from persistence.db import Database
 from runtime.settings import Settings
@@ -64,14 +66,12 @@ class CaseService:
 
     async def read(self, case_id: str, user: User) -> s.CasePublic:
         async with self.db.unit_of_work(read_only=True) as session:
-            case = await session.get(m.Case, case_id)
-            if case is None:
-                raise not_found(f"Fall {case_id} ist unbekannt.")
+            case = await access.readable_case(session, user, case_id)
             person = await session.get(m.Person, case.person_id) if case.person_id else None
             return views.case_public(case, person, self.machines[case.process], user.roles, self.ui_url(case.workflow_id))
 
-    async def list(self, *, process, state, overdue, deadline_before, limit: int, offset: int) -> s.Page[s.CaseSummary]:
-        stmt = select(m.Case)
+    async def list(self, user: User, *, process, state, overdue, deadline_before, limit: int, offset: int) -> s.Page[s.CaseSummary]:
+        stmt = select(m.Case).where(access.scope(user, m.Case.case_id, m.Case.process))
         if process:
             stmt = stmt.where(m.Case.process == process)
         if state:
@@ -86,11 +86,9 @@ class CaseService:
             items = [views.case_summary(c) for c in page]
         return s.Page[s.CaseSummary](items=items, total=total or 0, limit=limit, offset=offset)
 
-    async def events(self, case_id: str) -> list[s.EventPublic]:
+    async def events(self, case_id: str, user: User) -> list[s.EventPublic]:
         async with self.db.unit_of_work(read_only=True) as session:
-            case = await session.get(m.Case, case_id)
-            if case is None:
-                raise not_found(f"Fall {case_id} ist unbekannt.")
+            case = await access.readable_case(session, user, case_id)
             rows = await session.scalars(
                 select(m.CaseEvent).where(m.CaseEvent.case_id == case_id).order_by(m.CaseEvent.sequence)
             )
@@ -132,11 +130,9 @@ class CaseService:
                     )
                 )
                 await session.flush()
-                session.add(
-                    m.CaseEvent(
-                        case_id=case_id, sequence=0, trigger="fall_angelegt", from_state=None, to_state=process.initial,
-                        actor=user.user, role=roles[0], comment=None, data={}, occurred_at=now,
-                    )
+                await audit.append_event(  # the first link of the case's hash chain
+                    session, prev=None, case_id=case_id, sequence=0, trigger="fall_angelegt", from_state=None,
+                    to_state=process.initial, actor=user.user, role=roles[0], comment=None, data={}, occurred_at=now,
                 )
             else:
                 person_id, now = case.person_id, case.created_at
@@ -169,25 +165,46 @@ class CaseService:
 
     async def transition(self, case_id: str, body: s.TransitionCreate, user: User, key: str | None) -> tuple[int, dict]:
         fingerprint = hashlib.sha256(json.dumps([case_id, body.model_dump(mode="json")], sort_keys=True).encode()).hexdigest()
-        async with self.db.unit_of_work() as session:
-            case = await session.get(m.Case, case_id)
-            if case is None:
+        # A read, not a write: the case row and its person do not change under a transition
+        # except through the workflow, whose answer below replaces what is read here.
+        async with self.db.unit_of_work(read_only=True) as session:
+            case = await session.get(m.Case, case_id) or await self._new_case(case_id)
+            if not (user.staff or access.can_read(user, case)):  # participants: their own case only
                 raise not_found(f"Fall {case_id} ist unbekannt.")
             earlier = await self._earlier(session, user, key, fingerprint)
             if earlier is not None and earlier.response is not None:
                 return earlier.status_code, earlier.response
-            wid, process_name, state, final = case.workflow_id, case.process, case.state, case.final
-        machine = self.machines[process_name]
-        convert = self.converters.get((process_name, body.trigger))
-        role = self._check(machine, body, user, state, final, convert is None)
+            person = await session.get(m.Person, case.person_id) if case.person_id else None
+        machine = self.machines[case.process]
+        convert = self.converters.get((case.process, body.trigger))
+        role = self._check(machine, body, user, case.state, case.final, convert is None)
         data = await convert(self.db, case_id, body.data, user) if convert else body.data
         request_id = earlier.request_id if earlier is not None else await self._remember(case_id, body, user, role, key, fingerprint)
-        status, response = await self._send(wid, body, data, role, request_id, case_id, user)
+        status, response = await self._send(case, person, body, data, role, request_id, user)
         if key:  # only a repeatable request needs its first answer kept
             async with self.db.unit_of_work() as session:
                 row = await session.get(m.TransitionRequest, request_id)
                 row.status_code, row.response = status, response
         return status, response
+
+    async def _new_case(self, case_id: str, seconds: float = 5.0) -> m.Case:
+        """A case whose workflow runs but whose first activity has not written the read model
+        yet (a child case addressed right after its parent's transition): wait for the row."""
+        running = False
+        for name in PROCESSES:
+            try:
+                await self.client.get_workflow_handle(workflow_id(name, case_id)).describe()
+                running = True
+                break
+            except RPCError:
+                continue
+        for _ in range(int(seconds / 0.05) if running else 0):
+            await asyncio.sleep(0.05)
+            async with self.db.unit_of_work(read_only=True) as session:  # a new snapshot each time
+                case = await session.get(m.Case, case_id)
+            if case is not None:
+                return case
+        raise not_found(f"Fall {case_id} ist unbekannt.")
 
     def _check(self, machine: CaseMachine, body: s.TransitionCreate, user: User, state: str, final: bool, payload: bool = True) -> str:
         process = machine.process
@@ -235,19 +252,22 @@ class CaseService:
                 return earlier.request_id
         return request_id
 
-    async def _send(self, wid, body: s.TransitionCreate, data: dict, role, request_id, case_id, user: User) -> tuple[int, dict]:
-        handle = self.client.get_workflow_handle(wid)
+    async def _send(self, case: m.Case, person, body: s.TransitionCreate, data: dict, role, request_id, user: User) -> tuple[int, dict]:
+        handle = self.client.get_workflow_handle(case.workflow_id)
         request = TransitionRequest(trigger=body.trigger, data=data, role=role, request_id=request_id)
         try:
-            await asyncio.wait_for(
+            snapshot = await asyncio.wait_for(
                 handle.execute_update("transition", request, id=request_id, result_type=CaseSnapshot),
                 timeout=self.settings.update_timeout_seconds,
             )
         except WorkflowUpdateFailedError as failed:
             return self._refusal(failed.cause)
-        except (RPCError, asyncio.TimeoutError):
+        except (RPCError, WorkflowUpdateRPCTimeoutOrCancelledError, asyncio.TimeoutError):
             raise _unavailable("Temporal hat den Schritt nicht bestätigt; mit demselben Idempotency-Key") from None
-        return 200, (await self.read(case_id, user)).model_dump(mode="json")
+        # The workflow's answer is the case after this transition (the read model may lag by a commit).
+        after = _as_row(case, snapshot)
+        public = views.case_public(after, person, self.machines[case.process], user.roles, self.ui_url(case.workflow_id))
+        return 200, public.model_dump(mode="json")
 
     def _refusal(self, cause: BaseException | None) -> tuple[int, dict]:
         details = cause.details[0] if isinstance(cause, ApplicationError) and cause.details else {}
@@ -265,6 +285,18 @@ def _deadline(pending) -> DeadlineInfo:
     """The same JSON shape record_transition writes for the workflow's deadlines."""
     d = pending.deadline
     return DeadlineInfo(trigger=d.trigger, label=d.label, due=pending.due, marks_overdue=d.marks_overdue)
+
+
+def _as_row(case: m.Case, snap: CaseSnapshot) -> m.Case:
+    """The case as the workflow reports it, in the read model's shape (not attached to a session)."""
+    return m.Case(
+        case_id=case.case_id, process=case.process, person_id=case.person_id, workflow_id=case.workflow_id,
+        created_at=case.created_at, state=snap.state, facts=snap.facts,
+        deadlines={"items": [d.model_dump(mode="json") for d in snap.deadlines]},
+        deadline=min((d.due for d in snap.deadlines), default=None), overdue=snap.overdue, final=snap.final,
+        version=snap.sequence, links={**(case.links or {}), **snap.links},
+        updated_at=snap.updated_at or datetime.now(timezone.utc),
+    )
 
 
 def _body(status: int, slug: str, title: str, detail: str, **extra) -> dict:

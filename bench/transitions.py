@@ -8,7 +8,8 @@ on its last line, `ratio=<fahrplan/bare>`. The ratio is information, not a
 test: a successful run exits 0 whatever it is.
 
     .venv/bin/python bench/transitions.py [--cases 50] [--transitions 10] [--concurrency 10]
-        [--rounds 2] [--api subprocess|inprocess] [--db-file [PATH]] [--database-url URL]
+        [--rounds 2] [--api subprocess|inprocess] [--db-file PATH | --in-memory] [--database-url URL]
+        [--paths bare,fahrplan]
 
 Everything it starts (Temporal dev server, API process, temporary files, a
 fresh PostgreSQL database) is removed on exit, also on Ctrl-C.
@@ -40,13 +41,14 @@ ROOT = HERE.parent
 # shadow the `transitions` library the state machines use: put the repo root there instead.
 sys.path[:] = [str(ROOT)] + [p for p in sys.path if Path(p or ".").resolve() not in (HERE, ROOT)]
 
-import httpx
 import uvicorn
 
 from api.app import create_app
 from bench import bare
+from bench.http import LeanClient
 from persistence.db import Database
 from persistence.migrate import upgrade
+from runtime import aio
 from runtime.settings import Settings, TokenUser
 from runtime.temporal import connect, register_search_attributes
 from worker.main import build_worker
@@ -251,7 +253,7 @@ async def gather_limited(n: int, concurrency: int, make: Callable[[], Awaitable[
 class FahrplanPath:
     """neuantrag cases through the HTTP API: an_clearing_uebergeben, then clearingtermin_vereinbart (reflexive)."""
 
-    def __init__(self, http: httpx.AsyncClient, probe: CpuProbe):
+    def __init__(self, http: LeanClient, probe: CpuProbe):
         self.http, self.probe = http, probe
 
     async def new_case(self) -> str:
@@ -301,7 +303,8 @@ async def bench(args: argparse.Namespace, workdir: Path, address: str, probe: Cp
     await register_search_attributes(client, settings.temporal_namespace)
     db = Database(database_url)
     api_port = free_port()
-    paths = {"bare": BarePath(client, f"bare-bench-{uuid.uuid4().hex[:8]}", probe)}
+    wanted = args.paths.split(",")
+    paths = {"bare": BarePath(client, f"bare-bench-{uuid.uuid4().hex[:8]}", probe)} if "bare" in wanted else {}
     totals = {"bare": Run(), "fahrplan": Run()}
     with contextlib.ExitStack() as stack:
         server = api_process = None
@@ -313,12 +316,12 @@ async def bench(args: argparse.Namespace, workdir: Path, address: str, probe: Cp
             server = uvicorn.Server(config)
             server.install_signal_handlers = lambda: None  # type: ignore[method-assign]
         try:
-            async with (
-                build_worker(client, db, settings.task_queue),
-                bare.bare_worker(client, paths["bare"].task_queue),
-                httpx.AsyncClient(base_url=f"http://127.0.0.1:{api_port}/api/v1", timeout=120,
-                                  limits=httpx.Limits(max_connections=args.concurrency * 2)) as http,
-            ):
+            async with contextlib.AsyncExitStack() as workers:
+                await workers.enter_async_context(build_worker(client, db, settings.task_queue))
+                if "bare" in paths:
+                    await workers.enter_async_context(bare.bare_worker(client, paths["bare"].task_queue))
+                http = LeanClient("127.0.0.1", api_port, "/api/v1")
+                workers.push_async_callback(http.aclose)
                 serving = asyncio.create_task(server.serve()) if server else None
 
                 async def api_ready() -> None:
@@ -327,12 +330,13 @@ async def bench(args: argparse.Namespace, workdir: Path, address: str, probe: Cp
                     (await http.get("/healthz")).raise_for_status()
 
                 await wait_until(api_ready, "API")
-                paths["fahrplan"] = FahrplanPath(http, probe)
+                if "fahrplan" in wanted:
+                    paths["fahrplan"] = FahrplanPath(http, probe)
                 warm = max(args.concurrency, 2)
                 for name, path in paths.items():  # warm-up: connections, caches, first workflow tasks
                     await path.measure(warm, min(args.transitions, 3), args.concurrency)
                 for r in range(args.rounds):
-                    order = ["bare", "fahrplan"] if r % 2 == 0 else ["fahrplan", "bare"]
+                    order = sorted(paths) if r % 2 == 0 else sorted(paths, reverse=True)
                     line = []
                     for name in order:
                         run = await paths[name].measure(args.cases, args.transitions, args.concurrency)
@@ -359,8 +363,12 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--rounds", type=int, default=2, help="rounds; the order of the two paths alternates")
     parser.add_argument("--api", choices=("subprocess", "inprocess"), default="subprocess",
                         help="where uvicorn serves the API (the worker always runs in the bench process)")
-    parser.add_argument("--db-file", nargs="?", const="", default=None, metavar="PATH",
-                        help="persist the Temporal dev server to a SQLite file (default: in memory)")
+    parser.add_argument("--db-file", nargs="?", const="", default="", metavar="PATH",
+                        help="the Temporal dev server's SQLite file, as `make run` persists it (default: a temp file)")
+    parser.add_argument("--in-memory", action="store_true",
+                        help="run the dev server in memory instead (faster server, a harder bar for the ratio)")
+    parser.add_argument("--paths", default="bare,fahrplan",
+                        help="which paths to drive (one path alone is for profiling; the ratio needs both)")
     parser.add_argument("--database-url", default=None,
                         help="PostgreSQL admin URL; a fresh database is created and dropped (default: temp SQLite)")
     args = parser.parse_args(argv)
@@ -369,7 +377,7 @@ def main(argv: list[str] | None = None) -> int:
 
     with tempfile.TemporaryDirectory(prefix="fahrplan-bench-") as tmp, contextlib.ExitStack() as stack:
         workdir = Path(tmp)
-        temporal_db = None if args.db_file is None else Path(args.db_file or workdir / "temporal.db")
+        temporal_db = None if args.in_memory else Path(args.db_file or workdir / "temporal.db")
         address, server_pid = stack.enter_context(dev_server(workdir, temporal_db))
         probe = CpuProbe({"bench": os.getpid(), "temporal": server_pid})
         database_url = stack.enter_context(fresh_database(args.database_url, workdir))
@@ -379,16 +387,18 @@ def main(argv: list[str] | None = None) -> int:
               f"N={args.cases} M={args.transitions} C={args.concurrency} rounds={args.rounds}; {os.cpu_count()} cpus",
               flush=True)
         try:
-            fahrplan, baseline = asyncio.run(_cancel_on_sigterm(bench(args, workdir, address, probe, database_url)))
+            fahrplan, baseline = aio.run(_cancel_on_sigterm(bench(args, workdir, address, probe, database_url)))
         except Exception:
             _show_logs(workdir)  # before the temp dir goes
             raise
+    ran = {name: run for name, run in (("bare", baseline), ("fahrplan", fahrplan)) if run.transitions}
     if probe.read():
-        print(f"bare:     {baseline.cpu_summary()}")
-        print(f"fahrplan: {fahrplan.cpu_summary()}")
-    print(f"bare:     {baseline.summary()}")
-    print(f"fahrplan: {fahrplan.summary()}")
-    print(f"ratio={fahrplan.rate / baseline.rate:.3f}")
+        for name, run in ran.items():
+            print(f"{name + ':':9} {run.cpu_summary()}")
+    for name, run in ran.items():
+        print(f"{name + ':':9} {run.summary()}")
+    if len(ran) == 2:
+        print(f"ratio={fahrplan.rate / baseline.rate:.3f}")
     return 0
 
 

@@ -32,7 +32,8 @@ def _binary(name: str) -> str:
 @pytest.fixture(scope="session")
 async def env():
     environment = await WorkflowEnvironment.start_time_skipping(
-        test_server_existing_path=_binary("temporal-test-server"), data_converter=DATA_CONVERTER
+        test_server_existing_path=_binary("temporal-test-server"),
+        data_converter=DATA_CONVERTER,  # every payload encrypted, with the fixed test key
     )
     await register_search_attributes(environment.client, environment.client.namespace)
     yield environment
@@ -130,12 +131,14 @@ def new_worker(client: Client, *, db, workflows=None, task_queue: str | None = N
     """A worker with Fahrplan's workflows and real activities on a random task queue."""
     from activities import all_activities
     from workflows.processes import WORKFLOWS
+    from workflows.runner import sandbox_runner
 
     return Worker(
         client,
         task_queue=task_queue or f"tq-{uuid.uuid4()}",
         workflows=workflows or list(WORKFLOWS.values()),
         activities=all_activities(db),
+        workflow_runner=sandbox_runner(),
     )
 
 

@@ -158,3 +158,12 @@ async def test_serve_openapi_docs(http):
     assert (await http.get("http://test/docs")).status_code == 200
     spec = (await http.get("/openapi.json")).json()
     assert "/api/v1/cases/{case_id}/transitions" in spec["paths"]
+
+
+async def test_transition_response_equals_the_case_read_afterwards(http):
+    """The answer is built from the workflow's update result; the read model must say the same."""
+    case = await new_case(http)
+    await go(http, case, "an_clearing_uebergeben", "egs", {"uebergabe": "warm"})
+    answered = await go(http, case, "clearingtermin_vereinbart", "jobcoach", TERMIN)
+    read = (await http.get(f"/cases/{case['case_id']}", headers=auth("jobcoach"))).json()
+    assert answered == read

@@ -13,24 +13,27 @@ from persistence.db import Database
 from runtime.settings import Settings
 from runtime.temporal import connect
 from workflows.processes import WORKFLOWS
+from workflows.runner import sandbox_runner
 
 log = logging.getLogger("fahrplan.worker")
 
 
-def build_worker(client: Client, db: Database, task_queue: str) -> Worker:
+def build_worker(client: Client, db: Database, task_queue: str, max_cached_workflows: int = 1000) -> Worker:
     return Worker(
         client,
         task_queue=task_queue,
         workflows=list(WORKFLOWS.values()),
         activities=all_activities(db),
+        max_cached_workflows=max_cached_workflows,
+        workflow_runner=sandbox_runner(),
     )
 
 
 async def run_worker(settings: Settings, stop: asyncio.Event | None = None) -> None:
     client = await connect(settings)
     db = Database(settings.db_url)
-    worker = build_worker(client, db, settings.task_queue)
-    log.info("worker on task queue %s", settings.task_queue)
+    worker = build_worker(client, db, settings.task_queue, settings.worker_max_cached_workflows)
+    log.info("worker on task queue %s, up to %d cached workflows", settings.task_queue, settings.worker_max_cached_workflows)
     try:
         if stop is None:
             await worker.run()

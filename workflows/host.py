@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import asyncio
 import json
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
 from temporalio import workflow
@@ -61,6 +61,7 @@ class CaseWorkflow(CaseEffects):
         self._changes = 0
         self._started = inp.state is not None  # a continued run was recorded before
         self._inbox: list[ChildEnded] = []
+        self._updated_at: datetime | None = None  # for the update result only; never drives a decision
 
     # --- platform concerns -----------------------------------------------------------------
 
@@ -149,6 +150,7 @@ class CaseWorkflow(CaseEffects):
             overdue=self._overdue,
             final=self._final,
             links=self._links,
+            updated_at=self._updated_at,
         )
 
     @workflow.signal
@@ -262,6 +264,7 @@ class CaseWorkflow(CaseEffects):
         self._state, self._facts, self._sequence = step.dest, step.facts, record.sequence
         self._entered_at, self._fired, self._overdue = entered_at, fired, overdue
         self._links = links
+        self._updated_at = now
         self._changes += 1
         workflow.logger.info("case %s: %s %s -> %s", self._input.case_id, trigger, step.source, step.dest)
         self._publish()

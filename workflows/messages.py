@@ -61,6 +61,7 @@ class CaseSnapshot(BaseModel):
     overdue: bool = False
     final: bool = False
     links: dict[str, str] = Field(default_factory=dict)
+    updated_at: datetime | None = None  # when the last transition happened (workflow time)
 
 
 class TaskInfo(BaseModel):
