@@ -188,8 +188,13 @@ async def _update_read_model(session: AsyncSession, case: m.Case, rec: Transitio
 async def _append_event(session: AsyncSession, rec: TransitionRecord, prev: audit.Head | None) -> None:
     request = None
     if rec.request_id:
+        # Marks the request applied (200) in the same transaction: a client retrying it with its
+        # Idempotency-Key after a lost answer learns that it took effect (api/cases.py).
         requests = m.TransitionRequest
-        stmt = select(requests.actor, requests.comment).where(requests.request_id == rec.request_id)
+        stmt = (
+            update(requests).where(requests.request_id == rec.request_id).values(status_code=200)
+            .returning(requests.actor, requests.comment).execution_options(synchronize_session=False)
+        )
         request = (await session.execute(stmt)).first()
     if request is not None:
         actor, comment = request.actor, request.comment

@@ -177,6 +177,8 @@ class CaseService:
             person = await session.get(m.Person, case.person_id) if case.person_id else None
         machine = self.machines[case.process]
         convert = self.converters.get((case.process, body.trigger))
+        if earlier is not None and case.final:  # a retry whose first answer was lost: did it take effect?
+            return await self._retried_on_final(case, earlier, user)
         role = self._check(machine, body, user, case.state, case.final, convert is None)
         data = await convert(self.db, case_id, body.data, user) if convert else body.data
         request_id = earlier.request_id if earlier is not None else await self._remember(case_id, body, user, role, key, fingerprint)
@@ -186,6 +188,15 @@ class CaseService:
                 row = await session.get(m.TransitionRequest, request_id)
                 row.status_code, row.response = status, response
         return status, response
+
+    async def _retried_on_final(self, case: m.Case, earlier: m.TransitionRequest, user: User) -> tuple[int, dict]:
+        """The case closed since the first attempt. If that attempt closed it (record_transition
+        marked the request applied), the closed case is its answer; otherwise it came too late."""
+        if earlier.status_code == 200:
+            return 200, (await self.read(case.case_id, user)).model_dump(mode="json")
+        label = self.machines[case.process].process.state(case.state).label
+        return 409, _body(409, "trigger-not-allowed", "Auslöser nicht möglich", f"Der Fall ist abgeschlossen ({label}).",
+                          state=case.state, allowed_triggers=[])
 
     async def _new_case(self, case_id: str, seconds: float = 5.0) -> m.Case:
         """A case whose workflow runs but whose first activity has not written the read model

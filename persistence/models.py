@@ -66,7 +66,10 @@ class Case(Base):
     created_at: Mapped[datetime]
     updated_at: Mapped[datetime]
 
-    __table_args__ = (Index("ix_cases_process_state", "process", "state"),)
+    __table_args__ = (
+        Index("ix_cases_process_state", "process", "state"),
+        Index("ix_cases_state_updated", "state", "updated_at", "case_id"),  # lists by state, newest first (0006)
+    )
 
 
 class CaseEvent(Base):
@@ -109,8 +112,8 @@ class TransitionRequest(Base):
     comment: Mapped[str | None] = mapped_column(Text)
     idempotency_key: Mapped[str | None] = mapped_column(String(200))
     fingerprint: Mapped[str] = mapped_column(String(64))  # hash of the request body
-    status_code: Mapped[int | None]
-    response: Mapped[dict[str, Any] | None]
+    status_code: Mapped[int | None]  # 200 once record_transition applied it; else the refusal kept for the key
+    response: Mapped[dict[str, Any] | None]  # the first answer, kept only when an Idempotency-Key was sent
     created_at: Mapped[datetime]
 
     __table_args__ = (UniqueConstraint("actor", "idempotency_key", name="uq_transition_requests_actor_key"),)

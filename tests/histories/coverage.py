@@ -18,6 +18,7 @@ from temporalio.worker import (
     ExecuteWorkflowInput,
     Interceptor,
     Replayer,
+    StartActivityInput,
     StartLocalActivityInput,
     UnsandboxedWorkflowRunner,
     WorkflowInboundInterceptor,
@@ -34,7 +35,12 @@ _SEEN: dict[str, Any] = {}  # what the running replay notes: its input and its r
 
 
 class _Outbound(WorkflowOutboundInterceptor):
-    def start_local_activity(self, input: StartLocalActivityInput):
+    def start_activity(self, input: StartActivityInput):
+        if input.activity == "record_transition":
+            _SEEN["records"].append(input.args[0])
+        return super().start_activity(input)
+
+    def start_local_activity(self, input: StartLocalActivityInput):  # histories from before the patch
         if input.activity == "record_transition":
             _SEEN["records"].append(input.args[0])
         return super().start_local_activity(input)

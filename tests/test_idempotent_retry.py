@@ -1,0 +1,41 @@
+"""A client retries with its Idempotency-Key after losing the answer, and the case has closed meanwhile."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import uuid
+from datetime import datetime, timezone
+
+from sqlalchemy import update
+
+from api.schemas import TransitionCreate
+from persistence import models as m
+from tests.api_fixtures import auth, http, new_case, step, trail, worker  # noqa: F401
+
+
+async def test_retry_of_closing_transition_whose_answer_was_lost_returns_200_and_changes_nothing(http, sqlite_db):
+    case = await new_case(http)
+    first = await step(http, case, "antrag_zurueckgenommen", "egs", key="k-lost")
+    assert first.status_code == 200 and first.json()["final"] is True
+    async with sqlite_db.unit_of_work() as session:  # the answer never reached the client nor the table
+        await session.execute(update(m.TransitionRequest).values(response=None))
+    again = await step(http, case, "antrag_zurueckgenommen", "egs", key="k-lost")
+    assert again.status_code == 200 and again.json()["state"]["name"] == "beendet"
+    assert await trail(http, case) == ["fall_angelegt", "antrag_zurueckgenommen"]
+
+
+async def test_retry_of_request_that_never_took_effect_on_closed_case_returns_409(http, sqlite_db):
+    case = await new_case(http)
+    await step(http, case, "antrag_abgelehnt", "leistung")
+    body = TransitionCreate(trigger="antrag_zurueckgenommen")
+    fingerprint = hashlib.sha256(json.dumps([case["case_id"], body.model_dump(mode="json")], sort_keys=True).encode()).hexdigest()
+    async with sqlite_db.unit_of_work() as session:  # a first attempt that Temporal never confirmed (503)
+        session.add(m.TransitionRequest(
+            request_id=str(uuid.uuid4()), case_id=case["case_id"], actor="egs-1", role="egs",
+            trigger=body.trigger, comment=None, idempotency_key="k-late", fingerprint=fingerprint,
+            status_code=None, response=None, created_at=datetime.now(timezone.utc),
+        ))
+    again = await step(http, case, "antrag_zurueckgenommen", "egs", key="k-late")
+    assert again.status_code == 409 and again.json()["allowed_triggers"] == []
+    assert await trail(http, case) == ["fall_angelegt", "antrag_abgelehnt"]
