@@ -387,9 +387,9 @@ def main(argv: list[str] | None = None) -> int:
               f"N={args.cases} M={args.transitions} C={args.concurrency} rounds={args.rounds}; {os.cpu_count()} cpus",
               flush=True)
         try:
-            fahrplan, baseline = aio.run(_cancel_on_sigterm(bench(args, workdir, address, probe, database_url)))
+            fahrplan, baseline = aio.run(cancel_on_sigterm(bench(args, workdir, address, probe, database_url)))
         except Exception:
-            _show_logs(workdir)  # before the temp dir goes
+            show_logs(workdir)  # before the temp dir goes
             raise
     ran = {name: run for name, run in (("bare", baseline), ("fahrplan", fahrplan)) if run.transitions}
     if probe.read():
@@ -402,7 +402,7 @@ def main(argv: list[str] | None = None) -> int:
     return 0
 
 
-def _show_logs(workdir: Path, lines: int = 30) -> None:
+def show_logs(workdir: Path, lines: int = 30) -> None:
     for name in ("api.log", "temporal.log"):
         with contextlib.suppress(OSError):
             tail = (workdir / name).read_text(errors="replace").splitlines()[-lines:]
@@ -410,7 +410,7 @@ def _show_logs(workdir: Path, lines: int = 30) -> None:
                 print(f"--- last lines of {name}:", *tail, sep="\n", file=sys.stderr)
 
 
-async def _cancel_on_sigterm(work: Awaitable):
+async def cancel_on_sigterm(work: Awaitable):
     task = asyncio.ensure_future(work)
     asyncio.get_running_loop().add_signal_handler(signal.SIGTERM, task.cancel)
     return await task
