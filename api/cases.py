@@ -71,7 +71,9 @@ class CaseService:
             return views.case_public(case, person, self.machines[case.process], user.roles, self.ui_url(case.workflow_id))
 
     async def list(self, user: User, *, process, state, overdue, deadline_before, limit: int, offset: int) -> s.Page[s.CaseSummary]:
-        stmt = select(m.Case).where(access.scope(user, m.Case.case_id, m.Case.process))
+        c = m.Case  # only the summary's columns: no JSON facts, deadlines or links to decode per row
+        columns = (c.case_id, c.process, c.state, c.overdue, c.deadline, c.final, c.version, c.updated_at)
+        stmt = select(*columns).where(access.scope(user, m.Case.case_id, m.Case.process))
         if process:
             stmt = stmt.where(m.Case.process == process)
         if state:
@@ -82,8 +84,8 @@ class CaseService:
             stmt = stmt.where(m.Case.deadline < deadline_before)
         async with self.db.unit_of_work(read_only=True) as session:
             total = await session.scalar(select(func.count()).select_from(stmt.subquery()))
-            page = await session.scalars(stmt.order_by(m.Case.updated_at.desc(), m.Case.case_id).limit(limit).offset(offset))
-            items = [views.case_summary(c) for c in page]
+            page = await session.execute(stmt.order_by(m.Case.updated_at.desc(), m.Case.case_id).limit(limit).offset(offset))
+            items = [views.case_summary(row) for row in page]
         return s.Page[s.CaseSummary](items=items, total=total or 0, limit=limit, offset=offset)
 
     async def events(self, case_id: str, user: User) -> list[s.EventPublic]:

@@ -21,6 +21,7 @@ def named_trigger(process: Process, trigger: str) -> s.Named:
 
 
 def case_summary(case: m.Case) -> s.CaseSummary:
+    """From a case row, or a result row with the summary's columns under the same names."""
     process = get_process(case.process)
     return s.CaseSummary(
         case_id=case.case_id,

@@ -267,7 +267,9 @@ async def touch(client, cases: Cases, sample: int, concurrency: int) -> tuple[in
 
 def direct_query(conn, state: str, process: str | None, limit: int = 50) -> tuple[int, list]:
     """What api/cases.py `list` runs for a reader: count, then the first page, newest change first."""
-    stmt = select(m.Case).where(m.Case.process.in_(sorted(readable_processes({READER}))), m.Case.state == state)
+    c = m.Case  # the summary's columns, as the API selects them
+    columns = (c.case_id, c.process, c.state, c.overdue, c.deadline, c.final, c.version, c.updated_at)
+    stmt = select(*columns).where(m.Case.process.in_(sorted(readable_processes({READER}))), m.Case.state == state)
     if process:
         stmt = stmt.where(m.Case.process == process)
     total = conn.scalar(select(func.count()).select_from(stmt.subquery()))
