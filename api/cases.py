@@ -262,7 +262,9 @@ class CaseService:
         except IntegrityError:  # the same key raced in concurrently: join the first request
             async with self.db.unit_of_work() as session:
                 earlier = await self._earlier(session, user, key, fingerprint)
-                return earlier.request_id
+            if earlier is None:  # not the key's constraint
+                raise
+            return earlier.request_id
         return request_id
 
     async def _send(self, case: m.Case, person, body: s.TransitionCreate, data: dict, role, request_id, user: User) -> tuple[int, dict]:

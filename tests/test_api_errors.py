@@ -131,3 +131,14 @@ async def test_create_case_with_same_idempotency_key_returns_same_case(http):
     again = await new_case(http, None, **{"Idempotency-Key": "antrag-7"})
     assert first["case_id"] == again["case_id"]
     assert (await http.get("/cases", headers=auth("egs"))).json()["total"] == 1
+
+
+async def test_transition_with_empty_idempotency_key_returns_422_and_changes_nothing(http):
+    case = await new_case(http)
+    for _ in range(2):  # an empty key must not be stored as a key (the second use would collide)
+        r = await http.post(
+            f"/cases/{case['case_id']}/transitions", json={"trigger": "identitaet_bestaetigt"},
+            headers={**auth("egs"), "Idempotency-Key": ""},
+        )
+        assert r.status_code == 422 and r.headers["content-type"].startswith("application/problem+json")
+    assert await trail(http, case) == ["fall_angelegt"]

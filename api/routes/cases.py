@@ -11,7 +11,7 @@ from api.deps import AnyUser, CasesDep
 from api.errors import PROBLEM_JSON
 
 router = APIRouter(prefix="/cases", tags=["cases"])
-IdempotencyKey = Annotated[str | None, Header(alias="Idempotency-Key", max_length=200)]
+IdempotencyKey = Annotated[str | None, Header(alias="Idempotency-Key", min_length=1, max_length=200)]
 PROBLEMS = {code: {"content": {PROBLEM_JSON: {}}, "description": text} for code, text in {
     401: "Nicht angemeldet", 403: "Rolle nicht berechtigt", 404: "Fall unbekannt",
     409: "Auslöser im aktuellen Zustand nicht möglich", 422: "Ungültige Anfrage", 503: "Temporal oder Datenbank nicht erreichbar",

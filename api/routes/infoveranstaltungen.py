@@ -16,7 +16,7 @@ from api.errors import PROBLEM_JSON
 from api.rechtskreiswechsel import InfoveranstaltungService
 
 router = APIRouter(prefix="/infoveranstaltungen", tags=["infoveranstaltungen"])
-IdempotencyKey = Annotated[str | None, Header(alias="Idempotency-Key", max_length=200)]
+IdempotencyKey = Annotated[str | None, Header(alias="Idempotency-Key", min_length=1, max_length=200)]
 PROBLEMS = {code: {"content": {PROBLEM_JSON: {}}, "description": text} for code, text in {
     401: "Nicht angemeldet", 403: "Nur die Teamleitung", 404: "Veranstaltung oder Fall unbekannt",
     409: "Nicht möglich (abgesagt, nicht gebucht, schon erfasst, Plätze unter Belegung, Zeit doppelt)", 422: "Ungültige Anfrage",
