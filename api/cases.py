@@ -17,7 +17,7 @@ from typing import Any
 from pydantic import ValidationError
 from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
-from temporalio.client import Client, WorkflowUpdateFailedError, WorkflowUpdateRPCTimeoutOrCancelledError
+from temporalio.client import Client, WorkflowUpdateFailedError
 from temporalio.common import SearchAttributePair, TypedSearchAttributes, WorkflowIDConflictPolicy
 from temporalio.exceptions import ApplicationError
 from temporalio.service import RPCError
@@ -277,7 +277,7 @@ class CaseService:
             )
         except WorkflowUpdateFailedError as failed:
             return self._refusal(failed.cause)
-        except (RPCError, WorkflowUpdateRPCTimeoutOrCancelledError, asyncio.TimeoutError):
+        except (RPCError, asyncio.TimeoutError):  # an update timing out in the RPC: api/errors.py answers 503
             raise _unavailable("Temporal hat den Schritt nicht bestätigt; mit demselben Idempotency-Key") from None
         # The workflow's answer is the case after this transition (the read model may lag by a commit).
         after = _as_row(case, snapshot)

@@ -23,7 +23,6 @@ import contextlib
 import os
 import statistics
 import sys
-import tempfile
 import uuid
 from pathlib import Path
 
@@ -35,11 +34,9 @@ sys.path[:] = [str(ROOT)] + [p for p in sys.path if Path(p or ".").resolve() not
 from bench import bare
 from bench.http import LeanClient
 from bench.transitions import (
-    TOKENS, BarePath, CpuProbe, FahrplanPath, Fatal, Run, cancel_on_sigterm, show_logs, api_subprocess,
-    dev_server, free_port, fresh_database, wait_until,
+    TOKENS, BarePath, CpuProbe, FahrplanPath, Fatal, Run, api_subprocess, environment, free_port, wait_until,
 )
 from persistence.db import Database
-from runtime import aio
 from runtime.settings import Settings
 from runtime.temporal import connect, register_search_attributes
 from worker.main import build_worker
@@ -130,22 +127,12 @@ def main(argv: list[str] | None = None) -> int:
     if args.rounds < 1 or args.samples < 100 * args.rounds:
         parser.error("--rounds must be positive and --samples at least 100 per round (p99 needs them)")
 
-    with tempfile.TemporaryDirectory(prefix="fahrplan-latency-") as tmp, contextlib.ExitStack() as stack:
-        workdir = Path(tmp)
-        temporal_db = None if args.in_memory else Path(args.db_file or workdir / "temporal.db")
-        address, server_pid = stack.enter_context(dev_server(workdir, temporal_db))
-        probe = CpuProbe({"bench": os.getpid(), "temporal": server_pid})
-        database_url = stack.enter_context(fresh_database(args.database_url, workdir))
-        db_kind = "postgresql (fresh database)" if args.database_url else "sqlite (temp file)"
-        print(f"setup: temporal dev server {'file ' + str(temporal_db) if temporal_db else 'in-memory'} at {address}; "
-              f"database {db_kind}; api subprocess (uvicorn), worker and clients in-process; "
+    with environment(args, "fahrplan-latency-") as env:
+        print(f"setup: {env.described}; api subprocess (uvicorn), worker and clients in-process; "
               f"levels C={'/'.join(map(str, LEVELS))}; {args.samples} samples per level and path "
               f"in {args.rounds} rounds, {STEPS} transitions per case; {os.cpu_count()} cpus; {load()}", flush=True)
-        try:
-            totals = aio.run(cancel_on_sigterm(bench(args, workdir, address, probe, database_url)))
-        except Exception:
-            show_logs(workdir)  # before the temp dir goes
-            raise
+        totals = env.run(bench(args, env.workdir, env.address, env.probe, env.database_url))
+    probe = env.probe
     worst = 0.0
     for c in LEVELS:
         baseline, fahrplan = totals[c, "bare"], totals[c, "fahrplan"]

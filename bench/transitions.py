@@ -143,6 +143,39 @@ def api_subprocess(settings: Settings, port: int, workdir: Path) -> Iterator[sub
         stop_process(proc)
 
 
+@dataclass
+class Environment:
+    """What one bench run starts: a temp dir, the dev server, a fresh database; see `environment`."""
+
+    workdir: Path
+    address: str
+    probe: CpuProbe
+    database_url: str
+    described: str
+
+    def run(self, work: Awaitable):
+        """Run the bench coroutine on uvloop; on failure show the API and server logs before the temp dir goes."""
+        try:
+            return aio.run(cancel_on_sigterm(work))
+        except Exception:
+            show_logs(self.workdir)
+            raise
+
+
+@contextlib.contextmanager
+def environment(args: argparse.Namespace, prefix: str) -> Iterator[Environment]:
+    """The dev server (file-backed unless --in-memory), a fresh database (--database-url: PostgreSQL), a CPU probe."""
+    with tempfile.TemporaryDirectory(prefix=prefix) as tmp, contextlib.ExitStack() as stack:
+        workdir = Path(tmp)
+        temporal_db = None if args.in_memory else Path(args.db_file or workdir / "temporal.db")
+        address, server_pid = stack.enter_context(dev_server(workdir, temporal_db))
+        probe = CpuProbe({"bench": os.getpid(), "temporal": server_pid})
+        database_url = stack.enter_context(fresh_database(args.database_url, workdir))
+        db_kind = "postgresql (fresh database)" if args.database_url else "sqlite (temp file)"
+        server = f"file {temporal_db}" if temporal_db else "in-memory"
+        yield Environment(workdir, address, probe, database_url, f"temporal dev server {server} at {address}; database {db_kind}")
+
+
 def serve_api(port: int) -> None:
     """`transitions.py serve-api PORT`: the API alone, configured from FAHRPLAN_* (used by api_subprocess)."""
     uvicorn.run(create_app(Settings()), host="127.0.0.1", port=port, log_level="warning")
@@ -375,22 +408,12 @@ def main(argv: list[str] | None = None) -> int:
     if args.transitions < 1 or args.cases < 1 or args.concurrency < 1 or args.rounds < 1:
         parser.error("--cases, --transitions, --concurrency and --rounds must be positive")
 
-    with tempfile.TemporaryDirectory(prefix="fahrplan-bench-") as tmp, contextlib.ExitStack() as stack:
-        workdir = Path(tmp)
-        temporal_db = None if args.in_memory else Path(args.db_file or workdir / "temporal.db")
-        address, server_pid = stack.enter_context(dev_server(workdir, temporal_db))
-        probe = CpuProbe({"bench": os.getpid(), "temporal": server_pid})
-        database_url = stack.enter_context(fresh_database(args.database_url, workdir))
-        db_kind = "postgresql (fresh database)" if args.database_url else "sqlite (temp file)"
-        print(f"setup: temporal dev server {'file ' + str(temporal_db) if temporal_db else 'in-memory'} at {address}; "
-              f"database {db_kind}; api {args.api} (uvicorn), worker in-process; "
+    with environment(args, "fahrplan-bench-") as env:
+        print(f"setup: {env.described}; api {args.api} (uvicorn), worker in-process; "
               f"N={args.cases} M={args.transitions} C={args.concurrency} rounds={args.rounds}; {os.cpu_count()} cpus",
               flush=True)
-        try:
-            fahrplan, baseline = aio.run(cancel_on_sigterm(bench(args, workdir, address, probe, database_url)))
-        except Exception:
-            show_logs(workdir)  # before the temp dir goes
-            raise
+        fahrplan, baseline = env.run(bench(args, env.workdir, env.address, env.probe, env.database_url))
+    probe = env.probe
     ran = {name: run for name, run in (("bare", baseline), ("fahrplan", fahrplan)) if run.transitions}
     if probe.read():
         for name, run in ran.items():
