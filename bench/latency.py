@@ -34,11 +34,8 @@ sys.path[:] = [str(ROOT)] + [p for p in sys.path if Path(p or ".").resolve() not
 from bench import bare
 from bench.http import LeanClient
 from bench.transitions import (
-    TOKENS, BarePath, CpuProbe, FahrplanPath, Fatal, Run, api_subprocess, environment, free_port, wait_until,
+    BarePath, CpuProbe, FahrplanPath, Fatal, Run, api_subprocess, connected, environment, free_port, wait_until,
 )
-from persistence.db import Database
-from runtime.settings import Settings
-from runtime.temporal import connect, register_search_attributes
 from worker.main import build_worker
 
 LEVELS = (1, 20)  # concurrent clients
@@ -65,13 +62,7 @@ def load() -> str:
 
 async def bench(args: argparse.Namespace, workdir: Path, address: str, probe: CpuProbe, database_url: str) -> dict:
     """Per level and path the latencies of all rounds; settings and tokens as in transitions.bench()."""
-    settings = Settings(
-        _env_file=None, temporal_address=address, database_url=database_url, data_dir=workdir,
-        task_queue=f"fahrplan-bench-{uuid.uuid4().hex[:8]}", api_tokens=TOKENS, update_timeout_seconds=60,
-    )
-    client = await wait_until(lambda: connect(settings), "Temporal dev server")
-    await register_search_attributes(client, settings.temporal_namespace)
-    db = Database(database_url)
+    settings, client, db = await connected(workdir, address, database_url)
     api_port = free_port()
     paths = {"bare": BarePath(client, f"bare-bench-{uuid.uuid4().hex[:8]}", probe)}
     totals = {(c, name): Run() for c in LEVELS for name in PATHS}

@@ -42,6 +42,7 @@ ROOT = HERE.parent
 sys.path[:] = [str(ROOT)] + [p for p in sys.path if Path(p or ".").resolve() not in (HERE, ROOT)]
 
 import uvicorn
+from temporalio.client import Client
 
 from api.app import create_app
 from bench import bare
@@ -324,17 +325,22 @@ class BarePath:
         return run
 
 
-# --- the run --------------------------------------------------------------------------------------
-
-
-async def bench(args: argparse.Namespace, workdir: Path, address: str, probe: CpuProbe, database_url: str) -> tuple[Run, Run]:
+async def connected(workdir: Path, address: str, database_url: str) -> tuple[Settings, Client, Database]:
+    """Settings for a bench run (its own task queue, the bench tokens), the Temporal client, the database."""
     settings = Settings(
         _env_file=None, temporal_address=address, database_url=database_url, data_dir=workdir,
         task_queue=f"fahrplan-bench-{uuid.uuid4().hex[:8]}", api_tokens=TOKENS, update_timeout_seconds=60,
     )
     client = await wait_until(lambda: connect(settings), "Temporal dev server")
     await register_search_attributes(client, settings.temporal_namespace)
-    db = Database(database_url)
+    return settings, client, Database(database_url)
+
+
+# --- the run --------------------------------------------------------------------------------------
+
+
+async def bench(args: argparse.Namespace, workdir: Path, address: str, probe: CpuProbe, database_url: str) -> tuple[Run, Run]:
+    settings, client, db = await connected(workdir, address, database_url)
     api_port = free_port()
     wanted = args.paths.split(",")
     paths = {"bare": BarePath(client, f"bare-bench-{uuid.uuid4().hex[:8]}", probe)} if "bare" in wanted else {}

@@ -13,7 +13,6 @@ import contextlib
 import json
 import os
 import signal
-import socket
 import subprocess
 import sys
 import time
@@ -31,6 +30,8 @@ from persistence.db import Database
 from persistence.migrate import upgrade
 from runtime.settings import Settings, TokenUser
 from runtime.temporal import connect, register_search_attributes
+from tests.faults.outage_support import free_port
+from tests.faults.outage_support import stop as _stop
 from worker.up import temporal_binary
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -42,23 +43,6 @@ CI_CASES = 40  # the issue's full size is 200: FAHRPLAN_FAULT_CASES=200
 
 def case_count() -> int:
     return int(os.environ.get("FAHRPLAN_FAULT_CASES", CI_CASES))
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-def _stop(proc: subprocess.Popen, sig: int, grace: float = 15) -> None:
-    if proc.poll() is not None:
-        return
-    proc.send_signal(sig)
-    try:
-        proc.wait(timeout=grace)
-    except subprocess.TimeoutExpired:
-        proc.kill()
-        proc.wait()
 
 
 class DevServer:
