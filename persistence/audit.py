@@ -17,7 +17,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, NamedTuple
 
-from sqlalchemy import insert, select
+from sqlalchemy import bindparam, insert, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from persistence import models as m
@@ -67,15 +67,20 @@ class Head(NamedTuple):
     hash: str
 
 
+_events = m.CaseEvent.__table__
+# Built once: both run on every transition (activities/cases.py).
+HEAD = (
+    select(_events.c.sequence, _events.c.hash)
+    .where(_events.c.case_id == bindparam("case_id"))
+    .order_by(_events.c.sequence.desc())
+    .limit(1)
+)
+APPEND = insert(_events)
+
+
 async def head(session: AsyncSession, case_id: str) -> Head | None:
     """The case's last event: one indexed query on (case_id, sequence)."""
-    stmt = (
-        select(m.CaseEvent.sequence, m.CaseEvent.hash)
-        .where(m.CaseEvent.case_id == case_id)
-        .order_by(m.CaseEvent.sequence.desc())
-        .limit(1)
-    )
-    found = (await session.execute(stmt)).first()
+    found = (await session.execute(HEAD, {"case_id": case_id})).first()
     return Head(found.sequence, found.hash) if found else None
 
 
@@ -83,7 +88,7 @@ async def append_event(session: AsyncSession, *, prev: Head | None, **fields: An
     """Insert the next event of a case after `prev` (None: the first); returns its hash.
     The unique (case_id, sequence) turns a concurrent duplicate into an IntegrityError."""
     row = event_row(prev_hash=prev.hash if prev else GENESIS, **fields)
-    await session.execute(insert(m.CaseEvent), [row])
+    await session.execute(APPEND, row)
     return row["hash"]
 
 
