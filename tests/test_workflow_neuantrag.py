@@ -180,6 +180,29 @@ async def test_upsert_search_attributes_on_every_transition(client, worker):
     assert attrs[sa.STATE.name] == "clearing_terminiert" and not attrs.get(sa.DEADLINE.name)
 
 
+async def _upserts(h) -> list[dict]:
+    """The search attributes each UpsertWorkflowSearchAttributes event of the history set."""
+    found = []
+    async for e in h.fetch_history_events():
+        if e.HasField("upsert_workflow_search_attributes_event_attributes"):
+            fields = e.upsert_workflow_search_attributes_event_attributes.search_attributes.indexed_fields
+            found.append(set(fields))
+    return found
+
+
+async def test_a_transition_upserts_only_the_search_attributes_it_changed(client, worker):
+    h = await _in_clearing(client, worker)
+    before = len(await _upserts(h))
+    await fire(h, "clearingtermin_vereinbart", TERMIN)  # state changes, the deadline goes
+    assert (await _upserts(h))[before:] == [{sa.STATE.name, sa.DEADLINE.name}]
+    later = {"termin": (datetime.fromisoformat(TERMIN["termin"]) + timedelta(days=1)).isoformat()}
+    assert (await fire(h, "clearingtermin_vereinbart", later)).state == "clearing_terminiert"  # rebooked
+    assert len(await _upserts(h)) == before + 1  # nothing changed that operators filter on
+    attrs = await search_attributes(h)
+    assert attrs[sa.STATE.name] == "clearing_terminiert" and not attrs.get(sa.DEADLINE.name)
+    assert attrs[sa.PROCESS.name] == "neuantrag" and attrs[sa.CASE_ID.name] == case_id_of(h)
+
+
 async def test_set_current_details_for_the_ui(client, worker):
     h = await _in_clearing(client, worker)
     text = await current_details(h)

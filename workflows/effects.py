@@ -21,6 +21,9 @@ with workflow.unsafe.imports_passed_through():
     from workflows.messages import CaseInput, PrepareRequest, PrepareResult, RecordResult, TaskInfo, TransitionRecord
 
 RECORD_AS_ACTIVITY = "record-transition-as-activity"  # workflow.patched id
+# workflow.patched id: upsert only the search attributes and memo that a transition changed
+# (a rebooked appointment changes none); before it, every transition upserted all of them.
+PUBLISH_CHANGES_ONLY = "publish-changes-only"
 RECORD_RETRY = RetryPolicy(initial_interval=timedelta(seconds=1), maximum_interval=timedelta(seconds=30))
 
 
@@ -119,16 +122,24 @@ class CaseEffects:
             await workflow.execute_local_activity("record_transition", record, **options)
 
     def _publish(self) -> None:
+        """Search attributes, memo and UI details after a transition. Each upsert is an event
+        in the history and a write of the server's visibility store, so an unchanged value
+        is not sent again; the details are only answered to queries and always set."""
         pending = self._pending()
-        workflow.upsert_search_attributes(
-            [
-                sa.PROCESS.value_set(self._process.name),
-                sa.STATE.value_set(self._state),
-                sa.CASE_ID.value_set(self._input.case_id),
-                sa.DEADLINE.value_set(pending[0].due) if pending else sa.DEADLINE.value_unset(),
-                sa.OVERDUE.value_set(self._overdue),
-            ]
-        )
+        updates = [
+            sa.PROCESS.value_set(self._process.name),
+            sa.STATE.value_set(self._state),
+            sa.CASE_ID.value_set(self._input.case_id),
+            sa.DEADLINE.value_set(pending[0].due) if pending else sa.DEADLINE.value_unset(),
+            sa.OVERDUE.value_set(self._overdue),
+        ]
+        changes_only = workflow.patched(PUBLISH_CHANGES_ONLY)
+        if changes_only:
+            current = workflow.info().typed_search_attributes
+            updates = [u for u in updates if current.get(u.key) != u.value]
+        if updates:
+            workflow.upsert_search_attributes(updates)
         workflow.set_current_details(current_details(self._process, self._state, pending, self._overdue, self._allowed()))
-        if self._links:
+        if self._links and not (changes_only and self._links == self._published_links):
             workflow.upsert_memo({"verknuepfte_faelle": self._links})
+            self._published_links = dict(self._links)

@@ -57,6 +57,7 @@ class CaseWorkflow(CaseEffects):
         self._fired: set[str] = set(inp.fired)
         self._overdue = inp.overdue
         self._links = dict(inp.links)
+        self._published_links: dict[str, str] = {}  # the memo as last upserted (effects._publish)
         self._lock = asyncio.Lock()
         self._changes = 0
         self._started = inp.state is not None  # a continued run was recorded before

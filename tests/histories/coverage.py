@@ -173,7 +173,7 @@ def _note(found: Coverage, process: Process, inp: CaseInput, records, path: Path
 
 
 COMMANDS = {
-    EventType.EVENT_TYPE_MARKER_RECORDED: "local activities",
+    EventType.EVENT_TYPE_MARKER_RECORDED: "markers (patches, local activities)",
     EventType.EVENT_TYPE_ACTIVITY_TASK_SCHEDULED: "activities",
     EventType.EVENT_TYPE_TIMER_STARTED: "timers",
     EventType.EVENT_TYPE_START_CHILD_WORKFLOW_EXECUTION_INITIATED: "children",
