@@ -15,7 +15,7 @@ from datetime import datetime, timezone
 from typing import Any
 
 from pydantic import ValidationError
-from sqlalchemy import func, select
+from sqlalchemy import bindparam, func, insert, select, update
 from sqlalchemy.exc import IntegrityError
 from temporalio.client import Client, WorkflowUpdateFailedError
 from temporalio.common import SearchAttributePair, TypedSearchAttributes, WorkflowIDConflictPolicy
@@ -37,6 +37,23 @@ from workflows import search_attributes as sa
 from workflows.messages import CaseInput, CaseSnapshot, DeadlineInfo, TransitionRequest
 
 IDEMPOTENT_CASES = uuid.UUID("6f1c1a9e-3b0e-4f5e-9d61-2f8a4c7d0b11")
+# A transition's reads and writes are prebuilt Core statements (no ORM identity map, no
+# statement built per request): the case with its person in one query, the request row.
+_cases, _people, _requests = m.Case.__table__, m.Person.__table__, m.TransitionRequest.__table__
+PERSON_FIELDS = ("person_id", "vorname", "nachname", "geburtsdatum", "strasse", "plz", "ort")
+CASE_WITH_PERSON = (
+    select(
+        *(_cases.c[name] for name in ("case_id", "process", "state", "final", "person_id", "workflow_id", "created_at", "links")),
+        *(_people.c[name].label(f"p_{name}") for name in PERSON_FIELDS),
+    )
+    .select_from(_cases.outerjoin(_people, _people.c.person_id == _cases.c.person_id))
+    .where(_cases.c.case_id == bindparam("b_case_id"))
+)
+REMEMBER = insert(_requests)
+KEEP_ANSWER = (
+    update(_requests).where(_requests.c.request_id == bindparam("b_request_id"))
+    .values(status_code=bindparam("status_code"), response=bindparam("response"))
+)
 # Turns a trigger's request data into what the workflow receives, e.g. stores a plan's text
 # (Sozialdaten) and sends only its draft id and hash. Raises Problem(422) for bad content.
 PayloadConverter = Callable[[Database, str, dict[str, Any], "User"], Awaitable[dict[str, Any]]]
@@ -170,13 +187,15 @@ class CaseService:
         # A read, not a write: the case row and its person do not change under a transition
         # except through the workflow, whose answer below replaces what is read here.
         async with self.db.unit_of_work(read_only=True) as session:
-            case = await session.get(m.Case, case_id) or await self._new_case(case_id)
+            found = (await session.execute(CASE_WITH_PERSON, {"b_case_id": case_id})).first()
+            case, person = _case_and_person(found) if found else (await self._new_case(case_id), None)
             if not (user.staff or access.can_read(user, case)):  # participants: their own case only
                 raise not_found(f"Fall {case_id} ist unbekannt.")
             earlier = await self._earlier(session, user, key, fingerprint)
             if earlier is not None and earlier.response is not None:
                 return earlier.status_code, earlier.response
-            person = await session.get(m.Person, case.person_id) if case.person_id else None
+            if found is None and case.person_id:
+                person = await session.get(m.Person, case.person_id)
         machine = self.machines[case.process]
         convert = self.converters.get((case.process, body.trigger))
         if earlier is not None and case.final:  # a retry whose first answer was lost: did it take effect?
@@ -187,8 +206,7 @@ class CaseService:
         status, response = await self._send(case, person, body, data, role, request_id, user)
         if key:  # only a repeatable request needs its first answer kept
             async with self.db.unit_of_work() as session:
-                row = await session.get(m.TransitionRequest, request_id)
-                row.status_code, row.response = status, response
+                await session.execute(KEEP_ANSWER, {"b_request_id": request_id, "status_code": status, "response": response})
         return status, response
 
     async def _retried_on_final(self, case: m.Case, earlier: m.TransitionRequest, user: User) -> tuple[int, dict]:
@@ -252,13 +270,11 @@ class CaseService:
         request_id = str(uuid.uuid4())
         try:
             async with self.db.unit_of_work() as session:
-                session.add(
-                    m.TransitionRequest(
-                        request_id=request_id, case_id=case_id, actor=user.user, role=role, trigger=body.trigger,
-                        comment=body.comment, idempotency_key=key, fingerprint=fingerprint,
-                        status_code=None, response=None, created_at=datetime.now(timezone.utc),
-                    )
-                )
+                await session.execute(REMEMBER, {
+                    "request_id": request_id, "case_id": case_id, "actor": user.user, "role": role, "trigger": body.trigger,
+                    "comment": body.comment, "idempotency_key": key, "fingerprint": fingerprint,
+                    "status_code": None, "response": None, "created_at": datetime.now(timezone.utc),
+                })
         except IntegrityError:  # the same key raced in concurrently: join the first request
             async with self.db.unit_of_work() as session:
                 earlier = await self._earlier(session, user, key, fingerprint)
@@ -294,6 +310,12 @@ class CaseService:
             return 422, _body(422, "invalid-payload", "Ungültige Daten", message, errors=details.get("errors", []))
         allowed = details.get("allowed", [])
         return 409, _body(409, "trigger-not-allowed", "Auslöser nicht möglich", message, state=details.get("state"), allowed_triggers=allowed)
+
+
+def _case_and_person(row) -> tuple[Any, m.Person | None]:
+    """A CASE_WITH_PERSON row as the case (its columns by name) and its person (None: none or erased)."""
+    person = m.Person(**{name: getattr(row, f"p_{name}") for name in PERSON_FIELDS}) if row.p_person_id else None
+    return row, person
 
 
 def _deadline(pending) -> DeadlineInfo:

@@ -1,4 +1,7 @@
-"""Typed dependencies shared by the routers."""
+"""Typed dependencies shared by the routers.
+
+All are `async def`: FastAPI runs a plain `def` dependency in a worker thread, a thread hop
+per request for what is an attribute lookup."""
 
 from __future__ import annotations
 
@@ -12,15 +15,15 @@ from persistence.db import Database
 from runtime.settings import Settings
 
 
-def _cases(request: Request) -> CaseService:
+async def _cases(request: Request) -> CaseService:
     return request.app.state.cases
 
 
-def _db(request: Request) -> Database:
+async def _db(request: Request) -> Database:
     return request.app.state.db
 
 
-def _settings(request: Request) -> Settings:
+async def _settings(request: Request) -> Settings:
     return request.app.state.settings
 
 

@@ -38,7 +38,7 @@ PATH_TOKEN = re.compile(rf"^{PREFIX}/ui/([^/]+)/(encode|decode)$")
 router = APIRouter(prefix=PREFIX, tags=["codec"], include_in_schema=False)  # not part of /api/v1
 
 
-def _codec_user(request: Request, user: Annotated[User, Depends(current_user)]) -> User:
+async def _codec_user(request: Request, user: Annotated[User, Depends(current_user)]) -> User:
     if not user.roles & CODEC_ROLES:
         raise Problem(
             403, "role-not-allowed", "Rolle nicht berechtigt",

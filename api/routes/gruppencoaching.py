@@ -21,7 +21,7 @@ PROBLEMS = {code: {"content": {PROBLEM_JSON: {}}, "description": text} for code,
 }.items()}
 
 
-def _service(request: Request) -> SitzungService:
+async def _service(request: Request) -> SitzungService:
     return request.app.state.sitzungen
 
 

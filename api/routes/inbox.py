@@ -17,7 +17,7 @@ from persistence import models as m
 router = APIRouter(tags=["inbox"])
 
 
-def _inbox(request: Request) -> InboxService:
+async def _inbox(request: Request) -> InboxService:
     return InboxService(request.app.state.db)
 
 

@@ -23,7 +23,7 @@ PROBLEMS = {code: {"content": {PROBLEM_JSON: {}}, "description": text} for code,
 }.items()}
 
 
-def _service(request: Request) -> InfoveranstaltungService:
+async def _service(request: Request) -> InfoveranstaltungService:
     state = request.app.state
     return InfoveranstaltungService(state.db, state.cases, state.settings)
 
