@@ -36,6 +36,7 @@ from bench.http import LeanClient
 from bench.transitions import (
     BarePath, CpuProbe, FahrplanPath, Fatal, Run, api_subprocess, connected, environment, free_port, wait_until,
 )
+from runtime import heap
 from worker.main import build_worker
 
 LEVELS = (1, 20)  # concurrent clients
@@ -118,6 +119,7 @@ def main(argv: list[str] | None = None) -> int:
     if args.rounds < 1 or args.samples < 100 * args.rounds:
         parser.error("--rounds must be positive and --samples at least 100 per round (p99 needs them)")
 
+    heap.settle()  # this process hosts the worker: set up like `fahrplan worker`
     with environment(args, "fahrplan-latency-") as env:
         print(f"setup: {env.described}; api subprocess (uvicorn), worker and clients in-process; "
               f"levels C={'/'.join(map(str, LEVELS))}; {args.samples} samples per level and path "

@@ -49,7 +49,7 @@ from bench import bare
 from bench.http import LeanClient
 from persistence.db import Database
 from persistence.migrate import upgrade
-from runtime import aio
+from runtime import aio, heap
 from runtime.settings import Settings, TokenUser
 from runtime.temporal import connect, register_search_attributes
 from worker.main import build_worker
@@ -178,8 +178,11 @@ def environment(args: argparse.Namespace, prefix: str) -> Iterator[Environment]:
 
 
 def serve_api(port: int) -> None:
-    """`transitions.py serve-api PORT`: the API alone, configured from FAHRPLAN_* (used by api_subprocess)."""
-    uvicorn.run(create_app(Settings()), host="127.0.0.1", port=port, log_level="warning")
+    """`transitions.py serve-api PORT`: the API alone, configured from FAHRPLAN_* (used by api_subprocess),
+    set up like `fahrplan api`."""
+    app = create_app(Settings())
+    heap.settle()
+    uvicorn.run(app, host="127.0.0.1", port=port, log_level="warning")
 
 
 class Fatal(Exception):
@@ -414,6 +417,7 @@ def main(argv: list[str] | None = None) -> int:
     if args.transitions < 1 or args.cases < 1 or args.concurrency < 1 or args.rounds < 1:
         parser.error("--cases, --transitions, --concurrency and --rounds must be positive")
 
+    heap.settle()  # this process hosts the worker: set up like `fahrplan worker`
     with environment(args, "fahrplan-bench-") as env:
         print(f"setup: {env.described}; api {args.api} (uvicorn), worker in-process; "
               f"N={args.cases} M={args.transitions} C={args.concurrency} rounds={args.rounds}; {os.cpu_count()} cpus",

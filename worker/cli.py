@@ -17,7 +17,7 @@ import logging
 import sys
 from pathlib import Path
 
-from runtime import aio
+from runtime import aio, heap
 from runtime.settings import Settings
 from worker.audit_cli import add_commands as add_audit_commands
 
@@ -31,12 +31,14 @@ def _settings() -> Settings:
 def cmd_up(args: argparse.Namespace) -> int:
     from worker.up import up
 
+    heap.settle()
     return aio.run(up(_settings()))
 
 
 def cmd_worker(args: argparse.Namespace) -> int:
     from worker.main import run_worker
 
+    heap.settle()
     aio.run(run_worker(_settings()))
     return 0
 
@@ -50,7 +52,9 @@ def cmd_api(args: argparse.Namespace) -> int:
     # SIGTERM: stop accepting, let requests in flight finish (a transition waits at most
     # update_timeout_seconds for Temporal), then cancel what is left.
     grace = settings.update_timeout_seconds + 5
-    uvicorn.run(create_app(settings), host=settings.api_host, port=settings.api_port, timeout_graceful_shutdown=grace)
+    app = create_app(settings)
+    heap.settle()
+    uvicorn.run(app, host=settings.api_host, port=settings.api_port, timeout_graceful_shutdown=grace)
     return 0
 
 
