@@ -15,6 +15,8 @@ from temporalio import activity, workflow
 from temporalio.client import Client, WorkflowHandle
 from temporalio.worker import Worker
 
+from workflows.runner import workflow_runner
+
 
 @activity.defn(name="bare_record")
 async def bare_record(sequence: int) -> int:
@@ -44,8 +46,13 @@ class BareCase:
         self._done = True
 
 
-def bare_worker(client: Client, task_queue: str) -> Worker:
-    return Worker(client, task_queue=task_queue, workflows=[BareCase], activities=[bare_record])
+def bare_worker(client: Client, task_queue: str, sandboxed: bool) -> Worker:
+    """Runs its workflow the way Fahrplan's worker in the same bench runs its own (workflows/runner.py),
+    so the comparison measures what Fahrplan adds, not a different runner."""
+    return Worker(
+        client, task_queue=task_queue, workflows=[BareCase], activities=[bare_record],
+        workflow_runner=workflow_runner(sandboxed),
+    )
 
 
 async def start_case(client: Client, task_queue: str) -> WorkflowHandle:

@@ -34,7 +34,8 @@ sys.path[:] = [str(ROOT)] + [p for p in sys.path if Path(p or ".").resolve() not
 from bench import bare
 from bench.http import LeanClient
 from bench.transitions import (
-    BarePath, CpuProbe, FahrplanPath, Fatal, Run, api_subprocess, connected, environment, free_port, wait_until,
+    BarePath, CpuProbe, FahrplanPath, Fatal, Run, add_sandbox_flag, api_subprocess, connected, environment, free_port,
+    wait_until,
 )
 from runtime import heap
 from worker.main import build_worker
@@ -73,8 +74,8 @@ async def bench(args: argparse.Namespace, workdir: Path, address: str, probe: Cp
             probe.pids["api"] = api_process.pid
             http = LeanClient("127.0.0.1", api_port, "/api/v1")
             async with (
-                build_worker(client, db, settings.task_queue),
-                bare.bare_worker(client, paths["bare"].task_queue),
+                build_worker(client, db, settings.task_queue, sandboxed=args.sandbox),
+                bare.bare_worker(client, paths["bare"].task_queue, args.sandbox),
                 contextlib.AsyncExitStack() as cleanup,
             ):
                 cleanup.push_async_callback(http.aclose)
@@ -115,13 +116,15 @@ def main(argv: list[str] | None = None) -> int:
                         help="the dev server's SQLite file (default: one in the temp dir)")
     parser.add_argument("--database-url", default=None,
                         help="PostgreSQL admin URL; a fresh database is created and dropped (default: temp SQLite)")
+    add_sandbox_flag(parser)
     args = parser.parse_args(argv)
     if args.rounds < 1 or args.samples < 100 * args.rounds:
         parser.error("--rounds must be positive and --samples at least 100 per round (p99 needs them)")
 
     heap.settle()  # this process hosts the worker: set up like `fahrplan worker`
     with environment(args, "fahrplan-latency-") as env:
-        print(f"setup: {env.described}; api subprocess (uvicorn), worker and clients in-process; "
+        print(f"setup: {env.described}; api subprocess (uvicorn), worker and clients in-process, "
+              f"{'sandboxed' if args.sandbox else 'unsandboxed'} workflows; "
               f"levels C={'/'.join(map(str, LEVELS))}; {args.samples} samples per level and path "
               f"in {args.rounds} rounds, {STEPS} transitions per case; {os.cpu_count()} cpus; {load()}", flush=True)
         totals = env.run(bench(args, env.workdir, env.address, env.probe, env.database_url))

@@ -177,6 +177,11 @@ def environment(args: argparse.Namespace, prefix: str) -> Iterator[Environment]:
         yield Environment(workdir, address, probe, database_url, f"temporal dev server {server} at {address}; database {db_kind}")
 
 
+def add_sandbox_flag(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--sandbox", action="store_true",
+                        help="run both workers' workflows in the Temporal sandbox (FAHRPLAN_WORKFLOW_SANDBOX=true)")
+
+
 def serve_api(port: int) -> None:
     """`transitions.py serve-api PORT`: the API alone, configured from FAHRPLAN_* (used by api_subprocess),
     set up like `fahrplan api`."""
@@ -359,9 +364,9 @@ async def bench(args: argparse.Namespace, workdir: Path, address: str, probe: Cp
             server.install_signal_handlers = lambda: None  # type: ignore[method-assign]
         try:
             async with contextlib.AsyncExitStack() as workers:
-                await workers.enter_async_context(build_worker(client, db, settings.task_queue))
+                await workers.enter_async_context(build_worker(client, db, settings.task_queue, sandboxed=args.sandbox))
                 if "bare" in paths:
-                    await workers.enter_async_context(bare.bare_worker(client, paths["bare"].task_queue))
+                    await workers.enter_async_context(bare.bare_worker(client, paths["bare"].task_queue, args.sandbox))
                 http = LeanClient("127.0.0.1", api_port, "/api/v1")
                 workers.push_async_callback(http.aclose)
                 serving = asyncio.create_task(server.serve()) if server else None
@@ -409,6 +414,7 @@ def main(argv: list[str] | None = None) -> int:
                         help="the Temporal dev server's SQLite file, as `make run` persists it (default: a temp file)")
     parser.add_argument("--in-memory", action="store_true",
                         help="run the dev server in memory instead (faster server, a harder bar for the ratio)")
+    add_sandbox_flag(parser)
     parser.add_argument("--paths", default="bare,fahrplan",
                         help="which paths to drive (one path alone is for profiling; the ratio needs both)")
     parser.add_argument("--database-url", default=None,
@@ -419,7 +425,8 @@ def main(argv: list[str] | None = None) -> int:
 
     heap.settle()  # this process hosts the worker: set up like `fahrplan worker`
     with environment(args, "fahrplan-bench-") as env:
-        print(f"setup: {env.described}; api {args.api} (uvicorn), worker in-process; "
+        print(f"setup: {env.described}; api {args.api} (uvicorn), worker in-process, "
+              f"{'sandboxed' if args.sandbox else 'unsandboxed'} workflows; "
               f"N={args.cases} M={args.transitions} C={args.concurrency} rounds={args.rounds}; {os.cpu_count()} cpus",
               flush=True)
         fahrplan, baseline = env.run(bench(args, env.workdir, env.address, env.probe, env.database_url))

@@ -42,8 +42,11 @@ class Settings(BaseSettings):
     temporal_ui_url: str = "http://127.0.0.1:8233"
     task_queue: str = "fahrplan"
     # Workflows kept in the worker's memory between tasks (each about 0.3 MB in the sandbox,
-    # bench/scale.py); an evicted one is replayed from its history on its next task.
+    # less without it; bench/scale.py); an evicted one is replayed from its history on its next task.
     worker_max_cached_workflows: int = Field(1000, ge=0, description="the worker's workflow cache (0: none)")
+    # Run workflow code in Temporal's sandbox (workflows/runner.py): the tests always do; the
+    # production worker does not by default, as the sandbox costs CPU on every workflow task.
+    workflow_sandbox: bool = Field(False, description="run workflows in the Temporal sandbox")
     # Payload encryption (runtime/codec.py): key id -> base64 of 32 bytes; the active key id encrypts,
     # the others only decrypt (rotation). Local mode without keys: <data_dir>/codec_keys.json.
     codec_keys: dict[str, SecretStr] = Field(default_factory=dict, description="payload keys: {kid: base64 32 bytes}")

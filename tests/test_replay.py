@@ -18,6 +18,7 @@ from statemachines import PROCESSES
 from tests.histories import HERE, converter, coverage, history_files, load, replay_workflows
 from tests.histories.variants import NeuantragWithExtraTimer, NeuantragWithPatchedTimer
 from workflows.processes import WORKFLOWS
+from workflows.runner import workflow_runner
 
 FILES = history_files()
 NEUANTRAG = HERE / "neuantrag" / "gruppencoaching_ifk.json"
@@ -63,6 +64,13 @@ async def test_replay_every_recorded_history_without_nondeterminism():
     assert not failed, "replay failed (the workflow code no longer matches running cases):\n" + "\n".join(
         f"{name}: {type(error).__name__}: {error}" for name, error in sorted(failed.items())
     )
+
+
+async def test_replay_every_recorded_history_as_the_unsandboxed_production_worker_runs_it():
+    """The production worker runs workflows without the sandbox (workflows/runner.py): the same
+    code must make the same decisions there."""
+    failed = await _failures(_replayer(replay_workflows(), workflow_runner=workflow_runner(False)), FILES)
+    assert not failed, "\n".join(f"{name}: {type(error).__name__}: {error}" for name, error in sorted(failed.items()))
 
 
 async def test_replay_fails_with_nondeterminism_for_an_unguarded_extra_timer():

@@ -13,27 +13,33 @@ from persistence.db import Database
 from runtime.settings import Settings
 from runtime.temporal import connect
 from workflows.processes import WORKFLOWS
-from workflows.runner import sandbox_runner
+from workflows.runner import workflow_runner
 
 log = logging.getLogger("fahrplan.worker")
 
 
-def build_worker(client: Client, db: Database, task_queue: str, max_cached_workflows: int = 1000) -> Worker:
+def build_worker(
+    client: Client, db: Database, task_queue: str, max_cached_workflows: int = 1000, sandboxed: bool = False
+) -> Worker:
+    """The production worker; `sandboxed` is FAHRPLAN_WORKFLOW_SANDBOX (workflows/runner.py)."""
     return Worker(
         client,
         task_queue=task_queue,
         workflows=list(WORKFLOWS.values()),
         activities=all_activities(db),
         max_cached_workflows=max_cached_workflows,
-        workflow_runner=sandbox_runner(),
+        workflow_runner=workflow_runner(sandboxed),
     )
 
 
 async def run_worker(settings: Settings, stop: asyncio.Event | None = None) -> None:
     client = await connect(settings)
     db = Database(settings.db_url)
-    worker = build_worker(client, db, settings.task_queue, settings.worker_max_cached_workflows)
-    log.info("worker on task queue %s, up to %d cached workflows", settings.task_queue, settings.worker_max_cached_workflows)
+    worker = build_worker(client, db, settings.task_queue, settings.worker_max_cached_workflows, settings.workflow_sandbox)
+    log.info(
+        "worker on task queue %s, up to %d cached workflows, %s", settings.task_queue,
+        settings.worker_max_cached_workflows, "sandboxed" if settings.workflow_sandbox else "without the workflow sandbox",
+    )
     try:
         if stop is None:
             await worker.run()

@@ -104,7 +104,7 @@ async def up(settings: Settings) -> int:
         db = Database(settings.db_url)
         api = uvicorn.Server(uvicorn.Config(create_app(settings, client, db), host=settings.api_host, port=settings.api_port, log_level="warning"))
         api.install_signal_handlers = lambda: None  # we own Ctrl-C
-        worker = build_worker(client, db, settings.task_queue, settings.worker_max_cached_workflows)
+        worker = build_worker(client, db, settings.task_queue, settings.worker_max_cached_workflows, settings.workflow_sandbox)
         print(f"\nFahrplan läuft. API: http://{settings.api_host}:{settings.api_port}/docs · Temporal UI: {settings.temporal_ui_url}")
         print("Beenden mit Strg-C.\n")
         async with worker:
