@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from functools import cache
+
+import pydantic_core
 from pydantic import BaseModel
 
 from api import schemas as s
@@ -33,6 +36,26 @@ def case_summary(case: m.Case) -> s.CaseSummary:
         version=case.version,
         updated_at=case.updated_at,
     )
+
+
+@cache
+def _state_json(process: str, state: str) -> dict[str, str]:
+    """A state as s.Named in JSON (shared between pages: only ever serialized, never changed)."""
+    return {"name": state, "label": get_process(process).state(state).label}
+
+
+def case_page_json(rows, total: int, limit: int, offset: int) -> bytes:
+    """The JSON of s.Page[s.CaseSummary] without building models: the bytes FastAPI writes for the
+    model (tests/test_case_list.py compares). Each row holds the summary's columns in CaseSummary's
+    order, then anything else (unpacked by position: three times faster than Row attributes)."""
+    items = [
+        {
+            "case_id": case_id, "process": process, "state": _state_json(process, state), "overdue": overdue,
+            "deadline": deadline, "final": final, "version": version, "updated_at": updated_at,
+        }
+        for case_id, process, state, overdue, deadline, final, version, updated_at, *_ in rows
+    ]
+    return pydantic_core.to_json({"items": items, "total": total, "limit": limit, "offset": offset})
 
 
 def person_public(person: m.Person | None) -> s.PersonPublic | None:

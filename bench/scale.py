@@ -9,14 +9,16 @@ in several states), then measures
 1. the worker's memory (VmRSS, VmHWM) once all cases are open and idle, and after
    a pass that queries and transitions a sample of them;
 2. `GET /api/v1/cases?state=...` (with and without process) against the same
-   count + page query run directly on the database (SQLAlchemy Core);
+   statement (page and count in one) run directly on the database (SQLAlchemy Core);
 3. Temporal visibility: list_workflows (first page) and count_workflows on a
    FahrplanState query, and the UI's own workflow list API.
 
     .venv/bin/python bench/scale.py [--cases 10000] [--concurrency 8] [--database-url URL]
         [--samples 300] [--max-cached N]
 
-Last line: `ratio=<API p99 / database p99>` over all list queries. Information,
+Last line: `ratio=<API p99 / database p99>` over all list queries, the database side
+building its statement per call (the summary also shows the ratio to executing the API's
+prebuilt statement alone). Information,
 not a test: a run that completes exits 0. Everything it starts is stopped on exit.
 """
 
@@ -46,9 +48,11 @@ ROOT = HERE.parent
 sys.path[:] = [str(ROOT)] + [p for p in sys.path if Path(p or ".").resolve() not in (HERE, ROOT)]
 
 import httpx
-from sqlalchemy import create_engine, func, select
+from sqlalchemy import bindparam, create_engine, func, select
 
 from bench.transitions import free_port, fresh_database, stop_process, wait_until
+from api.auth import User
+from api.cases import case_list_query
 from persistence import models as m
 from persistence.db import sync_url
 from runtime.settings import Settings, TokenUser
@@ -63,6 +67,7 @@ SOON = (datetime.now(UTC) + timedelta(days=30)).replace(microsecond=0).isoformat
 PLAN = {"ziel": "Eine feste Stelle in der Lagerlogistik finden.",
         "schritte": [{"was": "Jede Woche zwei Bewerbungen schreiben.", "wer": "elb", "bis": "2031-03-31"}]}
 READER = "teamleitung"  # reads every process: the list queries see all cases
+READER_USER = User(user=f"scale-{READER}", roles=frozenset({READER}))
 
 # (process, weight %, opening role, [(trigger, role, data), ...]); facts come from start_facts
 CLEARING = ("an_clearing_uebergeben", "egs", {"uebergabe": "warm"})
@@ -265,16 +270,30 @@ async def touch(client, cases: Cases, sample: int, concurrency: int) -> tuple[in
 # --- list queries: API against the database ------------------------------------------------------
 
 
-def direct_query(conn, state: str, process: str | None, limit: int = 50) -> tuple[int, list]:
-    """What api/cases.py `list` runs for a reader: count, then the first page, newest change first."""
-    c = m.Case  # the summary's columns, as the API selects them
-    columns = (c.case_id, c.process, c.state, c.overdue, c.deadline, c.final, c.version, c.updated_at)
-    stmt = select(*columns).where(m.Case.process.in_(sorted(readable_processes({READER}))), m.Case.state == state)
-    if process:
-        stmt = stmt.where(m.Case.process == process)
-    total = conn.scalar(select(func.count()).select_from(stmt.subquery()))
-    rows = conn.execute(stmt.order_by(m.Case.updated_at.desc(), m.Case.case_id).limit(limit).offset(0)).all()
-    return total, rows
+def direct_statement(state: str, process: str | None, limit: int = 50) -> tuple:
+    """The statement api/cases.py `list` runs for a reader, built here per call with SQLAlchemy Core
+    (the API builds it once): the first page, newest change first, each row with the total of all
+    matches (a scalar count subquery). `list_bench` checks that its SQL is the API's."""
+    cases = m.Case.__table__
+    c = cases.c
+    where = [c.process.in_(sorted(readable_processes({READER}))), *([c.process == bindparam("process")] if process else []),
+             c.state == bindparam("state")]
+    count = select(func.count()).select_from(cases).where(*where)
+    stmt = (select(c.case_id, c.process, c.state, c.overdue, c.deadline, c.final, c.version, c.updated_at,
+                   count.scalar_subquery().label("total"))
+            .where(*where).order_by(c.updated_at.desc(), c.case_id).limit(bindparam("limit")).offset(bindparam("offset")))
+    return stmt, {"state": state, "limit": limit, "offset": 0} | ({"process": process} if process else {})
+
+
+def direct_query(conn, state: str, process: str | None, prebuilt: bool = False) -> tuple[int, list]:
+    """The page and its total from the database: the statement built per call (as before), or the
+    API's own prebuilt one (`prebuilt`: the execution alone)."""
+    if prebuilt:
+        stmt, _, params = case_list_query(READER_USER, {"state": state, "process": process}, 50, 0)
+    else:
+        stmt, params = direct_statement(state, process)
+    rows = conn.execute(stmt, params).all()
+    return (rows[0].total if rows else 0), rows
 
 
 async def timed(n: int, call: Callable[[], Awaitable[object]]) -> list[float]:
@@ -286,10 +305,11 @@ async def timed(n: int, call: Callable[[], Awaitable[object]]) -> list[float]:
     return out
 
 
-async def list_bench(http: httpx.AsyncClient, database_url: str, samples: int) -> tuple[list[float], list[float]]:
+async def list_bench(http: httpx.AsyncClient, database_url: str, samples: int) -> tuple[list[float], list[float], list[float]]:
     engine = create_engine(sync_url(database_url))
-    all_api, all_db = [], []
-    print(f"\nGET /cases?state=... ({samples} sequential requests each; db: the same count + page, SQLAlchemy Core)")
+    all_api, all_db, all_prebuilt = [], [], []
+    print(f"\nGET /cases?state=... ({samples} sequential requests each; db: the API's SQL with SQLAlchemy Core, "
+          "the statement built per call; prebuilt: the API's statement object, execution only)")
     try:
         with engine.connect() as conn:
             for state, process in LIST_QUERIES:
@@ -304,21 +324,30 @@ async def list_bench(http: httpx.AsyncClient, database_url: str, samples: int) -
                 async def via_db() -> tuple:
                     return direct_query(conn, state, process)
 
+                async def via_prebuilt() -> tuple:
+                    return direct_query(conn, state, process, prebuilt=True)
+
+                api_sql = str(case_list_query(READER_USER, {"state": state, "process": process}, 50, 0)[0].compile(engine))
+                if str(direct_statement(state, process)[0].compile(engine)) != api_sql:
+                    raise RuntimeError(f"{params}: the database side would not run the API's SQL:\n{api_sql}")
                 api_total = (await via_api())["total"]
                 db_total = (await via_db())[0]
                 if api_total != db_total:
                     raise RuntimeError(f"{params}: API total {api_total}, database {db_total}")
                 api, db = await timed(samples, via_api), await timed(samples, via_db)
+                prebuilt = await timed(samples, via_prebuilt)
                 conn.rollback()  # no long read transaction on SQLite (keeps the WAL small)
                 all_api += api
                 all_db += db
-                (a50, a99), (d50, d99) = quantiles(api), quantiles(db)
+                all_prebuilt += prebuilt
+                (a50, a99), (d50, d99), (p50, p99) = quantiles(api), quantiles(db), quantiles(prebuilt)
                 label = f"state={state}" + (f"&process={process}" if process else "")
                 print(f"  {label:<48} total {api_total:5d}  api p50 {a50:6.1f} p99 {a99:6.1f} ms"
-                      f"  db p50 {d50:6.1f} p99 {d99:6.1f} ms  p99 ratio {a99 / d99:5.1f}", flush=True)
+                      f"  db p50 {d50:6.1f} p99 {d99:6.1f} ms  p99 ratio {a99 / d99:5.1f}"
+                      f"  (prebuilt p50 {p50:4.1f} p99 {p99:4.1f} ms)", flush=True)
     finally:
         engine.dispose()
-    return all_api, all_db
+    return all_api, all_db, all_prebuilt
 
 
 async def visibility_bench(client, ui_url: str, samples: int) -> None:
@@ -393,16 +422,17 @@ async def bench(args, workdir: Path, address: str, ui_url: str, database_url: st
             after = memory(worker.pid)
             print(f"worker memory after querying {sampled} workflows and {fired} transitions: RSS {after['VmRSS']:.0f} MB, "
                   f"peak {after['VmHWM']:.0f} MB (target < 500 MB)", flush=True)
-            api_times, db_times = await list_bench(http, database_url, args.samples)
+            api_times, db_times, prebuilt_times = await list_bench(http, database_url, args.samples)
             await visibility_bench(client, ui_url, args.visibility_samples)
             final = memory(worker.pid)
-    (a50, a99), (d50, d99) = quantiles(api_times), quantiles(db_times)
+    (a50, a99), (d50, d99), (p50, p99) = quantiles(api_times), quantiles(db_times), quantiles(prebuilt_times)
     print("\nsummary")
     print(f"  cases: {len(cases.made)} ({dict(Counter(p for p, _ in cases.made))}) in {seconds:.0f} s, "
           f"failed {dict(cases.failed) or 0}; load now {load()}")
     print(f"  worker: idle RSS {idle['VmRSS']:.0f} MB, after touch {after['VmRSS']:.0f} MB, at the end {final['VmRSS']:.0f} MB,"
           f" peak {final['VmHWM']:.0f} MB; max_cached_workflows {args.max_cached or 'default'}")
-    print(f"  GET /cases (all queries): api p50 {a50:.1f} ms p99 {a99:.1f} ms; db p50 {d50:.1f} ms p99 {d99:.1f} ms")
+    print(f"  GET /cases (all queries): api p50 {a50:.1f} ms p99 {a99:.1f} ms; db p50 {d50:.1f} ms p99 {d99:.1f} ms"
+          f" (prebuilt statement: p50 {p50:.1f} ms p99 {p99:.1f} ms, api p99 / prebuilt p99 {a99 / p99:.2f})")
     return a99 / d99
 
 

@@ -1,10 +1,10 @@
 from __future__ import annotations
 
-from datetime import datetime
 from typing import Annotated
 
 from fastapi import APIRouter, Header, Query
-from fastapi.responses import JSONResponse
+from fastapi.responses import JSONResponse, Response
+from pydantic import AwareDatetime
 
 from api import schemas as s
 from api.deps import AnyUser, CasesDep
@@ -31,12 +31,14 @@ async def read_cases(
     process: str | None = None,
     state: str | None = None,
     overdue: bool | None = None,
-    deadline_before: datetime | None = None,
+    deadline_before: AwareDatetime | None = None,  # with its offset: a naive time is a 422, not a guess
     limit: Annotated[int, Query(ge=1, le=200)] = 50,
     offset: s.Offset = 0,
-) -> s.Page[s.CaseSummary]:
+) -> Response:
     """List the cases the caller may read (README "Role matrix"), newest change first."""
-    return await cases.list(user, process=process, state=state, overdue=overdue, deadline_before=deadline_before, limit=limit, offset=offset)
+    # The service serializes the page once; response_model above still documents it (OpenAPI).
+    body = await cases.list(user, process=process, state=state, overdue=overdue, deadline_before=deadline_before, limit=limit, offset=offset)
+    return Response(body, media_type="application/json")
 
 
 @router.get("/{case_id}", response_model=s.CasePublic, responses=PROBLEMS)
