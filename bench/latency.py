@@ -85,7 +85,7 @@ async def bench(args: argparse.Namespace, workdir: Path, address: str, probe: Cp
                     (await http.get("/healthz")).raise_for_status()
 
                 await wait_until(api_ready, "API")
-                paths["fahrplan"] = FahrplanPath(http, probe)
+                paths["fahrplan"] = FahrplanPath(http, probe, client)
                 for c in sorted(LEVELS, reverse=True):  # warm-up: connections, caches, first workflow tasks
                     for path in paths.values():
                         await path.measure(max(c, 2), 3, c)

@@ -292,11 +292,36 @@ async def gather_limited(n: int, concurrency: int, make: Callable[[], Awaitable[
     return await asyncio.gather(*(one() for _ in range(n)))
 
 
+async def settled(client: Client, workflow_ids: list[str], concurrency: int, seconds: float = 120) -> None:
+    """Wait until no workflow has a task or activity pending. Starting a case runs a workflow task
+    (and, for Fahrplan, its first activity) after the start call has returned; the clock starts
+    once that is done, so the transitions measured do not queue behind the cases' creation."""
+    deadline = time.monotonic() + seconds
+
+    async def idle(workflow_id: str) -> None:
+        handle = client.get_workflow_handle(workflow_id)
+        while True:
+            raw = (await handle.describe()).raw_description
+            if not raw.HasField("pending_workflow_task") and not raw.pending_activities:
+                return
+            if time.monotonic() > deadline:
+                raise RuntimeError(f"{workflow_id} still busy after {seconds:.0f} s")
+            await asyncio.sleep(0.05)
+
+    gate = asyncio.Semaphore(concurrency)
+
+    async def one(workflow_id: str) -> None:
+        async with gate:
+            await idle(workflow_id)
+
+    await asyncio.gather(*(one(w) for w in workflow_ids))
+
+
 class FahrplanPath:
     """neuantrag cases through the HTTP API: an_clearing_uebergeben, then clearingtermin_vereinbart (reflexive)."""
 
-    def __init__(self, http: LeanClient, probe: CpuProbe):
-        self.http, self.probe = http, probe
+    def __init__(self, http: LeanClient, probe: CpuProbe, client: Client):
+        self.http, self.probe, self.client = http, probe, client
 
     async def new_case(self) -> str:
         r = await self.http.post(
@@ -319,6 +344,7 @@ class FahrplanPath:
 
     async def measure(self, n: int, m: int, c: int) -> Run:
         cases = await gather_limited(n, c, self.new_case)
+        await settled(self.client, [f"neuantrag-{case_id}" for case_id in cases], c)
         return await drive(cases, m, c, self.fire, self.probe)
 
 
@@ -328,6 +354,7 @@ class BarePath:
 
     async def measure(self, n: int, m: int, c: int) -> Run:
         handles = await gather_limited(n, c, lambda: bare.start_case(self.client, self.task_queue))
+        await settled(self.client, [h.id for h in handles], c)
         run = await drive(handles, m, c, bare.fire, self.probe)
         await asyncio.gather(*(h.signal(bare.BareCase.finish) for h in handles))
         return run
@@ -378,7 +405,7 @@ async def bench(args: argparse.Namespace, workdir: Path, address: str, probe: Cp
 
                 await wait_until(api_ready, "API")
                 if "fahrplan" in wanted:
-                    paths["fahrplan"] = FahrplanPath(http, probe)
+                    paths["fahrplan"] = FahrplanPath(http, probe, client)
                 warm = max(args.concurrency, 2)
                 for name, path in paths.items():  # warm-up: connections, caches, first workflow tasks
                     await path.measure(warm, min(args.transitions, 3), args.concurrency)
