@@ -15,14 +15,14 @@ from datetime import datetime, timezone
 from typing import Any
 
 from pydantic import ValidationError
-from sqlalchemy import bindparam, func, insert, select, update
+from sqlalchemy import bindparam, insert, select, update
 from sqlalchemy.exc import IntegrityError
 from temporalio.client import Client, WorkflowUpdateFailedError
 from temporalio.common import SearchAttributePair, TypedSearchAttributes, WorkflowIDConflictPolicy
 from temporalio.exceptions import ApplicationError
 from temporalio.service import RPCError
 
-from api import access
+from api import access, case_list
 from api import schemas as s
 from api import views
 from api.auth import User
@@ -67,44 +67,6 @@ def _unavailable(what: str) -> Problem:
     return Problem(503, "unavailable", "Vorübergehend nicht verfügbar", f"{what} Bitte erneut versuchen.", {"Retry-After": "5"})
 
 
-# GET /cases: the page and its total in one statement (a scalar count subquery), built once per
-# reader scope and set of filters; filter values, limit and offset are bound at execution.
-_listed = m.Case.__table__.c
-LIST_FILTERS = {  # query parameter -> condition
-    "process": _listed.process == bindparam("process"),
-    "state": _listed.state == bindparam("state"),
-    "overdue": _listed.overdue == bindparam("overdue"),
-    "deadline_before": _listed.deadline < bindparam("deadline_before"),
-}
-_list_statements: dict[tuple, tuple] = {}  # (access.scope_key, filters given) -> (page, count)
-
-
-def case_list_query(user: User, filters: Mapping[str, Any], limit: int, offset: int) -> tuple:
-    """(page, count, params) for GET /cases. `page` selects the summary columns of one page, newest
-    change first, each row with the `total` of all matching rows; `count` is that total alone (for a
-    page past the end). Filters that are None are left out. bench/scale.py runs the same SQL."""
-    given = tuple(name for name in LIST_FILTERS if filters.get(name) is not None)
-    key = (access.scope_key(user), given)
-    statements = _list_statements.get(key)
-    if statements is None:
-        where = (access.scope(user, _listed.case_id, _listed.process), *(LIST_FILTERS[name] for name in given))
-        count = select(func.count()).select_from(m.Case.__table__).where(*where)
-        page = (
-            select(
-                _listed.case_id, _listed.process, _listed.state, _listed.overdue, _listed.deadline, _listed.final,
-                _listed.version, _listed.updated_at, count.scalar_subquery().label("total"),
-            )
-            .where(*where)
-            .order_by(_listed.updated_at.desc(), _listed.case_id)
-            .limit(bindparam("limit"))
-            .offset(bindparam("offset"))
-        )
-        if len(_list_statements) >= 1000:  # participants each have a scope of their own
-            _list_statements.clear()
-        statements = _list_statements[key] = (page, count)
-    return (*statements, {name: filters[name] for name in given} | {"limit": limit, "offset": offset})
-
-
 class CaseService:
     def __init__(
         self, db: Database, client: Client, settings: Settings,
@@ -126,14 +88,9 @@ class CaseService:
             return views.case_public(case, person, self.machines[case.process], user.roles, self.ui_url(case.workflow_id))
 
     async def list(self, user: User, *, process, state, overdue, deadline_before, limit: int, offset: int) -> bytes:
-        """The JSON body of s.Page[s.CaseSummary]: one prebuilt statement, serialized once (no models)."""
+        """The JSON body of s.Page[s.CaseSummary] (api/case_list.py)."""
         filters = {"process": process or None, "state": state or None, "overdue": overdue, "deadline_before": deadline_before or None}
-        page, count, params = case_list_query(user, filters, limit, offset)
-        async with self.db.unit_of_work(read_only=True) as session:
-            rows = (await session.execute(page, params)).all()
-            # A page past the end has no row to carry the total.
-            total = rows[0].total if rows else (await session.scalar(count, params) if offset else 0)
-        return views.case_page_json(rows, total, limit, offset)
+        return await case_list.page_json(self.db, user, filters, limit, offset)
 
     async def events(self, case_id: str, user: User) -> list[s.EventPublic]:
         async with self.db.unit_of_work(read_only=True) as session:

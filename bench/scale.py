@@ -52,7 +52,7 @@ from sqlalchemy import bindparam, create_engine, func, select
 
 from bench.transitions import free_port, fresh_database, stop_process, wait_until
 from api.auth import User
-from api.cases import case_list_query
+from api.case_list import case_list_query
 from persistence import models as m
 from persistence.db import sync_url
 from runtime.settings import Settings, TokenUser
