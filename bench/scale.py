@@ -41,6 +41,7 @@ from collections import Counter
 from collections.abc import Awaitable, Callable, Iterator
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
+from urllib.parse import urlencode
 
 HERE = Path(__file__).resolve().parent
 ROOT = HERE.parent
@@ -50,6 +51,7 @@ sys.path[:] = [str(ROOT)] + [p for p in sys.path if Path(p or ".").resolve() not
 import httpx
 from sqlalchemy import bindparam, create_engine, func, select
 
+from bench.http import LeanClient
 from bench.transitions import free_port, fresh_database, stop_process, wait_until
 from api.auth import User
 from api.case_list import case_list_query
@@ -305,8 +307,11 @@ async def timed(n: int, call: Callable[[], Awaitable[object]]) -> list[float]:
     return out
 
 
-async def list_bench(http: httpx.AsyncClient, database_url: str, samples: int) -> tuple[list[float], list[float], list[float]]:
+async def list_bench(api_port: int, database_url: str, samples: int) -> tuple[list[float], list[float], list[float]]:
+    """The API side is timed with the lean keep-alive client of the throughput bench (http.py), like
+    wrk: httpx alone spent about 2-3 ms of Python per request, which is the client, not the API."""
     engine = create_engine(sync_url(database_url))
+    http = LeanClient("127.0.0.1", api_port, "/api/v1")
     all_api, all_db, all_prebuilt = [], [], []
     print(f"\nGET /cases?state=... ({samples} sequential requests each; db: the API's SQL with SQLAlchemy Core, "
           "the statement built per call; prebuilt: the API's statement object, execution only)")
@@ -314,10 +319,11 @@ async def list_bench(http: httpx.AsyncClient, database_url: str, samples: int) -
         with engine.connect() as conn:
             for state, process in LIST_QUERIES:
                 params = {"state": state} | ({"process": process} if process else {})
+                path = f"/cases?{urlencode(params)}"
                 headers = {"Authorization": f"Bearer scale-{READER}"}
 
                 async def via_api() -> dict:
-                    r = await http.get("/cases", params=params, headers=headers)
+                    r = await http.get(path, headers=headers)
                     r.raise_for_status()
                     return r.json()
 
@@ -346,6 +352,7 @@ async def list_bench(http: httpx.AsyncClient, database_url: str, samples: int) -
                       f"  db p50 {d50:6.1f} p99 {d99:6.1f} ms  p99 ratio {a99 / d99:5.1f}"
                       f"  (prebuilt p50 {p50:4.1f} p99 {p99:4.1f} ms)", flush=True)
     finally:
+        await http.aclose()
         engine.dispose()
     return all_api, all_db, all_prebuilt
 
@@ -411,7 +418,7 @@ async def bench(args, workdir: Path, address: str, ui_url: str, database_url: st
                 await cases.create(checkpoint, args.cases, args.concurrency, worker.pid)
                 print(f"\n--- checkpoint: {len(cases.made)} cases", flush=True)
                 await idle_memory(client, worker.pid)
-                await list_bench(http, database_url, max(args.samples // 3, 5))
+                await list_bench(api_port, database_url, max(args.samples // 3, 5))
                 await visibility_bench(client, ui_url, max(args.visibility_samples // 3, 5))
                 print(flush=True)
             seconds = await cases.create(args.cases, args.cases, args.concurrency, worker.pid)
@@ -422,7 +429,7 @@ async def bench(args, workdir: Path, address: str, ui_url: str, database_url: st
             after = memory(worker.pid)
             print(f"worker memory after querying {sampled} workflows and {fired} transitions: RSS {after['VmRSS']:.0f} MB, "
                   f"peak {after['VmHWM']:.0f} MB (target < 500 MB)", flush=True)
-            api_times, db_times, prebuilt_times = await list_bench(http, database_url, args.samples)
+            api_times, db_times, prebuilt_times = await list_bench(api_port, database_url, args.samples)
             await visibility_bench(client, ui_url, args.visibility_samples)
             final = memory(worker.pid)
     (a50, a99), (d50, d99), (p50, p99) = quantiles(api_times), quantiles(db_times), quantiles(prebuilt_times)
