@@ -6,17 +6,19 @@ activity finds its event and writes nothing at all. The audit event, the read
 model, the tasks and the outbox rows commit together or not at all. The event
 extends the case's hash chain (persistence/audit.py): one indexed query reads the
 case's last event, which is both the chain predecessor and the idempotency check.
+The transaction is sync code run in one database thread (`Database.run`): one hop
+from the event loop for the whole transaction, not one per statement.
 Logs carry case ids and triggers only, never personal data.
 """
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable, Mapping
+from collections.abc import Callable, Mapping
 from typing import Any
 
 from sqlalchemy import bindparam, insert, select, update
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import Session
 from temporalio import activity
 
 from notifications import Absender, render
@@ -38,8 +40,9 @@ UNKNOWN_PERSON = {
     "geburtsdatum": None,
 }
 # A process's own writes in the transition's transaction (e.g. a plan version becoming valid);
-# returns extra context for its letters. Runs once per event, like everything in _write.
-RecordHook = Callable[[AsyncSession, TransitionRecord], Awaitable[dict[str, Any]]]
+# returns extra context for its letters. Runs once per event, like everything in _write, and
+# like it is sync code: the whole transaction runs in one database thread (Database.run).
+RecordHook = Callable[[Session, TransitionRecord], dict[str, Any]]
 
 # The hot path runs prebuilt Core statements with bound parameters: no ORM unit of work, no
 # statement built per call, one compiled form per statement (bench/transitions.py measures it).
@@ -100,47 +103,50 @@ class CaseActivities:
     @activity.defn(name="record_transition")
     async def record_transition(self, rec: TransitionRecord) -> RecordResult:
         try:
-            async with self._db.unit_of_work() as session:
-                prev = await audit.head(session, rec.case_id)
-                if _recorded(prev, rec):
-                    activity.logger.info(
-                        "case %s: event %d (%s) already recorded", rec.case_id, rec.sequence, rec.trigger
-                    )
-                    return RecordResult(written=False)
-                await self._write(session, rec, prev)
+            written = await self._db.run(lambda session: self._record(session, rec))
         except IntegrityError:
             # A concurrent attempt wrote the same event first; ours rolled back entirely.
-            async with self._db.unit_of_work(read_only=True) as session:
-                if not _recorded(await audit.head(session, rec.case_id), rec):
-                    raise
+            if not _recorded(await self._db.run(lambda session: audit.head(session, rec.case_id), read_only=True), rec):
+                raise
             activity.logger.info("case %s: event %d (%s) written concurrently", rec.case_id, rec.sequence, rec.trigger)
             return RecordResult(written=False)
-        activity.logger.info("case %s: recorded event %d (%s -> %s)", rec.case_id, rec.sequence, rec.trigger, rec.dest)
-        return RecordResult(written=True)
+        if written:
+            activity.logger.info("case %s: recorded event %d (%s -> %s)", rec.case_id, rec.sequence, rec.trigger, rec.dest)
+        else:
+            activity.logger.info("case %s: event %d (%s) already recorded", rec.case_id, rec.sequence, rec.trigger)
+        return RecordResult(written=written)
 
-    async def _write(self, session: AsyncSession, rec: TransitionRecord, prev: audit.Head | None) -> None:
-        case = (await session.execute(CASE_ROW, {"case_id": rec.case_id})).first()
+    def _record(self, session: Session, rec: TransitionRecord) -> bool:
+        """The transaction, in a database thread: False when the event is there already."""
+        prev = audit.head(session, rec.case_id)
+        if _recorded(prev, rec):
+            return False
+        self._write(session, rec, prev)
+        return True
+
+    def _write(self, session: Session, rec: TransitionRecord, prev: audit.Head | None) -> None:
+        case = session.execute(CASE_ROW, {"case_id": rec.case_id}).first()
         if case is None:
             if rec.sequence != 0:
                 raise LookupError(f"case {rec.case_id}: no read-model row for event {rec.sequence}")
-            case = await _create_case(session, rec)
+            case = _create_case(session, rec)
         if rec.sequence != (prev.sequence + 1 if prev else 0):  # the verifier will report the gap
             activity.logger.warning("case %s: event %d does not follow %s", rec.case_id, rec.sequence, prev)
         dumped = rec.model_dump(mode="json", include={"facts", "data", "deadlines", "tasks"})
-        await _append_event(session, rec, prev, dumped["data"])  # the unique (case_id, sequence) is checked here
-        await _update_read_model(session, case, rec, dumped)
-        await _close_tasks(session, rec)
+        _append_event(session, rec, prev, dumped["data"])  # the unique (case_id, sequence) is checked here
+        _update_read_model(session, case, rec, dumped)
+        _close_tasks(session, rec)
         if rec.tasks:
-            await session.execute(insert(_tasks), _open_tasks(rec))
+            session.execute(insert(_tasks), _open_tasks(rec))
         hook = self._hooks.get(rec.process)
-        extra = await hook(session, rec) if hook else {}
+        extra = hook(session, rec) if hook else {}
         if rec.letters:
-            context = {**await self._letter_context(session, case, rec, dumped), **extra}
-            await session.execute(insert(_outbox), [_letter(rec, template, context) for template in rec.letters])
+            context = {**self._letter_context(session, case, rec, dumped), **extra}
+            session.execute(insert(_outbox), [_letter(rec, template, context) for template in rec.letters])
 
-    async def _letter_context(self, session: AsyncSession, case, rec: TransitionRecord, dumped: dict[str, Any]) -> dict[str, Any]:
-        person = (await session.execute(PERSON_ROW, {"person_id": case.person_id})).first() if case.person_id else None
-        history = (await session.execute(RECENT_EVENTS, {"case_id": rec.case_id})).all()
+    def _letter_context(self, session: Session, case, rec: TransitionRecord, dumped: dict[str, Any]) -> dict[str, Any]:
+        person = session.execute(PERSON_ROW, {"person_id": case.person_id}).first() if case.person_id else None
+        history = session.execute(RECENT_EVENTS, {"case_id": rec.case_id}).all()
         declared = PROCESSES.get(rec.process)
         return {
             "absender": self._absender,
@@ -166,10 +172,10 @@ def _recorded(prev: audit.Head | None, rec: TransitionRecord) -> bool:
     return prev is not None and prev.sequence >= rec.sequence
 
 
-async def _create_case(session: AsyncSession, rec: TransitionRecord) -> m.Case:
+def _create_case(session: Session, rec: TransitionRecord) -> m.Case:
     """Sequence 0: the read-model row, unless the API created it already (not the hot path: ORM)."""
     person_id = rec.person_id
-    if person_id is not None and await session.get(m.Person, person_id) is None:
+    if person_id is not None and session.get(m.Person, person_id) is None:
         activity.logger.warning("case %s: person id unknown, case recorded without person", rec.case_id)
         person_id = None
     case = m.Case(
@@ -181,7 +187,7 @@ async def _create_case(session: AsyncSession, rec: TransitionRecord) -> m.Case:
         **_read_model(rec, rec.model_dump(mode="json", include={"facts", "deadlines"}), links={}),
     )
     session.add(case)
-    await session.flush()
+    session.flush()
     return case
 
 
@@ -200,25 +206,25 @@ def _read_model(rec: TransitionRecord, dumped: dict[str, Any], links: dict[str, 
     }
 
 
-async def _update_read_model(session: AsyncSession, case, rec: TransitionRecord, dumped: dict[str, Any]) -> None:
+def _update_read_model(session: Session, case, rec: TransitionRecord, dumped: dict[str, Any]) -> None:
     """Only a newer event moves the read model: a stale record must not overwrite it."""
     if rec.sequence <= case.version:
         return
     values = _read_model(rec, dumped, links=case.links or {})
-    await session.execute(MOVE_READ_MODEL, {**values, "b_case_id": rec.case_id, "b_sequence": rec.sequence})
+    session.execute(MOVE_READ_MODEL, {**values, "b_case_id": rec.case_id, "b_sequence": rec.sequence})
 
 
-async def _append_event(session: AsyncSession, rec: TransitionRecord, prev: audit.Head | None, data: dict[str, Any]) -> None:
+def _append_event(session: Session, rec: TransitionRecord, prev: audit.Head | None, data: dict[str, Any]) -> None:
     request = None
     if rec.request_id:
         # Marks the request applied (200) in the same transaction: a client retrying it with its
         # Idempotency-Key after a lost answer learns that it took effect (api/cases.py).
-        request = (await session.execute(MARK_APPLIED, {"b_request_id": rec.request_id})).first()
+        request = session.execute(MARK_APPLIED, {"b_request_id": rec.request_id}).first()
     if request is not None:
         actor, comment = request.actor, request.comment
     else:
         actor, comment = ("system" if rec.role == SYSTEM else "unbekannt"), None
-    await audit.append_event(
+    audit.append_event(
         session,
         prev=prev,
         case_id=rec.case_id,
@@ -234,13 +240,13 @@ async def _append_event(session: AsyncSession, rec: TransitionRecord, prev: audi
     )
 
 
-async def _close_tasks(session: AsyncSession, rec: TransitionRecord) -> None:
+def _close_tasks(session: Session, rec: TransitionRecord) -> None:
     """Tasks close on the transition that resolves them: leaving (or re-entering) their state."""
     params = {"b_case_id": rec.case_id, "closed_at": as_utc(rec.occurred_at), "closed_by_sequence": rec.sequence}
     if rec.final:
-        await session.execute(CLOSE_TASKS, params)
+        session.execute(CLOSE_TASKS, params)
     elif rec.entered and rec.source is not None:
-        await session.execute(CLOSE_STATE_TASKS, {**params, "b_state": rec.source})
+        session.execute(CLOSE_STATE_TASKS, {**params, "b_state": rec.source})
 
 
 def _open_tasks(rec: TransitionRecord) -> list[dict[str, Any]]:

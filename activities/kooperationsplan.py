@@ -4,7 +4,7 @@
   referenced draft stored, still a draft, of this plan case and unchanged?
 - `schlichtung_befangenheit_pruefen` (prepare of schlichtungsperson_bestellt, R52): did the
   proposed Schlichtungsperson ever work on the plan case?
-- `plan_record_hook` (runs inside record_transition's transaction): the draft named by the
+- `plan_record_hook` (sync: runs inside record_transition's transaction, in its database thread): the draft named by the
   facts becomes the valid plan version; letters get the plan as context.
 Logs carry case ids only, never plan content.
 """
@@ -15,6 +15,7 @@ from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import Session
 from temporalio import activity
 
 from activities.cases import RecordHook
@@ -73,17 +74,17 @@ class KooperationsplanActivities:
         return PrepareResult(data={**data, "unbefangen": unbefangen})
 
 
-async def plan_record_hook(session: AsyncSession, rec: TransitionRecord) -> dict[str, Any]:
+def plan_record_hook(session: Session, rec: TransitionRecord) -> dict[str, Any]:
     facts = rec.facts
     if rec.trigger in PLAN_TRIGGERS and facts.get("plan_in_kraft") and facts.get("plan_entwurf"):
-        made = await gueltig_machen(
+        made = gueltig_machen(
             session, rec.case_id, facts["plan_entwurf"], facts["plan_version"], rec.sequence, as_utc(rec.occurred_at)
         )
         if made is None:
             activity.logger.warning("case %s: no open draft for plan version %s", rec.case_id, facts["plan_version"])
     if not rec.letters:
         return {}
-    current = await version(session, rec.case_id)
+    current = version(session, rec.case_id)
     review = next((d.due for d in rec.deadlines if d.trigger == "ueberpruefung_faellig"), None)
     return {"plan": _plan_context(current, review) if current else None}
 
@@ -101,7 +102,7 @@ def _plan_context(row: PlanVersion, review) -> dict[str, Any]:
     }
 
 
-async def schlichtung_record_hook(session: AsyncSession, rec: TransitionRecord) -> dict[str, Any]:
+def schlichtung_record_hook(session: Session, rec: TransitionRecord) -> dict[str, Any]:
     """The invitation names the end of the four weeks (R54)."""
     if not rec.letters:
         return {}

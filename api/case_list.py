@@ -12,6 +12,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from sqlalchemy import bindparam, func, select
+from sqlalchemy.orm import Session
 
 from api import access, views
 from api.auth import User
@@ -57,8 +58,11 @@ def case_list_query(user: User, filters: Mapping[str, Any], limit: int, offset: 
 async def page_json(db: Database, user: User, filters: Mapping[str, Any], limit: int, offset: int) -> bytes:
     """The JSON body of s.Page[s.CaseSummary]; filters that are None are not applied."""
     page, count, params = case_list_query(user, filters, limit, offset)
-    async with db.unit_of_work(read_only=True) as session:
-        rows = (await session.execute(page, params)).all()
+
+    def read(session: Session) -> bytes:
+        rows = session.execute(page, params).all()
         # A page past the end has no row to carry the total.
-        total = rows[0].total if rows else (await session.scalar(count, params) if offset else 0)
-    return views.case_page_json(rows, total, limit, offset)
+        total = rows[0].total if rows else (session.scalar(count, params) if offset else 0)
+        return views.case_page_json(rows, total, limit, offset)
+
+    return await db.run(read, read_only=True)

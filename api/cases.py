@@ -17,6 +17,7 @@ from typing import Any
 from pydantic import ValidationError
 from sqlalchemy import bindparam, insert, select, update
 from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
 from temporalio.client import Client, WorkflowUpdateFailedError
 from temporalio.common import SearchAttributePair, TypedSearchAttributes, WorkflowIDConflictPolicy
 from temporalio.exceptions import ApplicationError
@@ -136,8 +137,8 @@ class CaseService:
                     )
                 )
                 await session.flush()
-                await audit.append_event(  # the first link of the case's hash chain
-                    session, prev=None, case_id=case_id, sequence=0, trigger="fall_angelegt", from_state=None,
+                await session.run_sync(  # the first link of the case's hash chain
+                    audit.append_event, prev=None, case_id=case_id, sequence=0, trigger="fall_angelegt", from_state=None,
                     to_state=process.initial, actor=user.user, role=roles[0], comment=None, data={}, occurred_at=now,
                 )
             else:
@@ -171,18 +172,23 @@ class CaseService:
 
     async def transition(self, case_id: str, body: s.TransitionCreate, user: User, key: str | None) -> tuple[int, dict]:
         fingerprint = hashlib.sha256(json.dumps([case_id, body.model_dump(mode="json")], sort_keys=True).encode()).hexdigest()
+
+        def read(session: Session) -> tuple:
+            return session.execute(CASE_WITH_PERSON, {"b_case_id": case_id}).first(), _earlier(session, user, key)
+
         # A read, not a write: the case row and its person do not change under a transition
         # except through the workflow, whose answer below replaces what is read here.
-        async with self.db.unit_of_work(read_only=True) as session:
-            found = (await session.execute(CASE_WITH_PERSON, {"b_case_id": case_id})).first()
-            case, person = _case_and_person(found) if found else (await self._new_case(case_id), None)
-            if not (user.staff or access.can_read(user, case)):  # participants: their own case only
-                raise not_found(f"Fall {case_id} ist unbekannt.")
-            earlier = await self._earlier(session, user, key, fingerprint)
-            if earlier is not None and earlier.response is not None:
-                return earlier.status_code, earlier.response
-            if found is None and case.person_id:
-                person = await session.get(m.Person, case.person_id)
+        found, earlier = await self.db.run(read, read_only=True)
+        if found is not None:
+            case, person = _case_and_person(found)
+        else:
+            case = await self._new_case(case_id)
+            person = await self.db.run(lambda session: session.get(m.Person, case.person_id), read_only=True) if case.person_id else None
+        if not (user.staff or access.can_read(user, case)):  # participants: their own case only
+            raise not_found(f"Fall {case_id} ist unbekannt.")
+        _same_request(earlier, fingerprint)
+        if earlier is not None and earlier.response is not None:
+            return earlier.status_code, earlier.response
         machine = self.machines[case.process]
         convert = self.converters.get((case.process, body.trigger))
         if earlier is not None and case.final:  # a retry whose first answer was lost: did it take effect?
@@ -192,8 +198,8 @@ class CaseService:
         request_id = earlier.request_id if earlier is not None else await self._remember(case_id, body, user, role, key, fingerprint)
         status, response = await self._send(case, person, body, data, role, request_id, user)
         if key:  # only a repeatable request needs its first answer kept
-            async with self.db.unit_of_work() as session:
-                await session.execute(KEEP_ANSWER, {"b_request_id": request_id, "status_code": status, "response": response})
+            keep = {"b_request_id": request_id, "status_code": status, "response": response}
+            await self.db.run(lambda session: session.execute(KEEP_ANSWER, keep))
         return status, response
 
     async def _retried_on_final(self, case: m.Case, earlier: m.TransitionRequest, user: User) -> tuple[int, dict]:
@@ -243,30 +249,20 @@ class CaseService:
             raise Problem(409, "trigger-not-allowed", "Auslöser nicht möglich", f"Der Fall ist abgeschlossen ({label}).", state=state, allowed_triggers=[])
         return roles[0]
 
-    async def _earlier(self, session, user: User, key: str | None, fingerprint: str) -> m.TransitionRequest | None:
-        if not key:
-            return None
-        earlier = await session.scalar(
-            select(m.TransitionRequest).where(m.TransitionRequest.actor == user.user, m.TransitionRequest.idempotency_key == key)
-        )
-        if earlier is not None and earlier.fingerprint != fingerprint:
-            raise Problem(422, "idempotency-key-reused", "Idempotency-Key wiederverwendet", "Dieser Idempotency-Key gehört zu einer anderen Anfrage.")
-        return earlier
-
     async def _remember(self, case_id, body: s.TransitionCreate, user: User, role: str, key, fingerprint) -> str:
         request_id = str(uuid.uuid4())
+        row = {
+            "request_id": request_id, "case_id": case_id, "actor": user.user, "role": role, "trigger": body.trigger,
+            "comment": body.comment, "idempotency_key": key, "fingerprint": fingerprint,
+            "status_code": None, "response": None, "created_at": datetime.now(timezone.utc),
+        }
         try:
-            async with self.db.unit_of_work() as session:
-                await session.execute(REMEMBER, {
-                    "request_id": request_id, "case_id": case_id, "actor": user.user, "role": role, "trigger": body.trigger,
-                    "comment": body.comment, "idempotency_key": key, "fingerprint": fingerprint,
-                    "status_code": None, "response": None, "created_at": datetime.now(timezone.utc),
-                })
+            await self.db.run(lambda session: session.execute(REMEMBER, row))
         except IntegrityError:  # the same key raced in concurrently: join the first request
-            async with self.db.unit_of_work() as session:
-                earlier = await self._earlier(session, user, key, fingerprint)
+            earlier = await self.db.run(lambda session: _earlier(session, user, key), read_only=True)
             if earlier is None:  # not the key's constraint
                 raise
+            _same_request(earlier, fingerprint)
             return earlier.request_id
         return request_id
 
@@ -297,6 +293,20 @@ class CaseService:
             return 422, _body(422, "invalid-payload", "Ungültige Daten", message, errors=details.get("errors", []))
         allowed = details.get("allowed", [])
         return 409, _body(409, "trigger-not-allowed", "Auslöser nicht möglich", message, state=details.get("state"), allowed_triggers=allowed)
+
+
+def _earlier(session: Session, user: User, key: str | None) -> m.TransitionRequest | None:
+    """The caller's earlier request with this Idempotency-Key, if any."""
+    if not key:
+        return None
+    return session.scalar(
+        select(m.TransitionRequest).where(m.TransitionRequest.actor == user.user, m.TransitionRequest.idempotency_key == key)
+    )
+
+
+def _same_request(earlier: m.TransitionRequest | None, fingerprint: str) -> None:
+    if earlier is not None and earlier.fingerprint != fingerprint:
+        raise Problem(422, "idempotency-key-reused", "Idempotency-Key wiederverwendet", "Dieser Idempotency-Key gehört zu einer anderen Anfrage.")
 
 
 def _case_and_person(row) -> tuple[Any, m.Person | None]:

@@ -109,7 +109,7 @@ class KooperationsplanService:
         """The plan document of a version (default: the newest); returns bytes, version, plan case id."""
         async with self.db.unit_of_work(read_only=True) as session:
             case, person = await _plan_case(session, case_id)
-            row = await version(session, case.case_id, number)
+            row = await session.run_sync(version, case.case_id, number)
         if row is None:
             if number is not None:
                 raise not_found(f"Version {number} des Kooperationsplans gibt es nicht.")

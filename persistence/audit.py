@@ -19,6 +19,7 @@ from typing import Any, NamedTuple
 
 from sqlalchemy import bindparam, insert, select
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import Session
 
 from persistence import models as m
 from persistence.db import Database, as_utc
@@ -78,17 +79,18 @@ HEAD = (
 APPEND = insert(_events)
 
 
-async def head(session: AsyncSession, case_id: str) -> Head | None:
-    """The case's last event: one indexed query on (case_id, sequence)."""
-    found = (await session.execute(HEAD, {"case_id": case_id})).first()
+def head(session: Session, case_id: str) -> Head | None:
+    """The case's last event: one indexed query on (case_id, sequence). Sync code: it runs inside
+    `Database.run` (async callers: `await session.run_sync(head, case_id)`)."""
+    found = session.execute(HEAD, {"case_id": case_id}).first()
     return Head(found.sequence, found.hash) if found else None
 
 
-async def append_event(session: AsyncSession, *, prev: Head | None, **fields: Any) -> str:
+def append_event(session: Session, *, prev: Head | None, **fields: Any) -> str:
     """Insert the next event of a case after `prev` (None: the first); returns its hash.
     The unique (case_id, sequence) turns a concurrent duplicate into an IntegrityError."""
     row = event_row(prev_hash=prev.hash if prev else GENESIS, **fields)
-    await session.execute(APPEND, row)
+    session.execute(APPEND, row)
     return row["hash"]
 
 

@@ -14,7 +14,7 @@ from typing import Any
 
 from sqlalchemy import ForeignKey, Index, String, UniqueConstraint, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
-from sqlalchemy.orm import Mapped, mapped_column
+from sqlalchemy.orm import Mapped, Session, mapped_column
 
 from persistence.models import Base, Case
 from statemachines.plan_inhalt import PlanInhalt, inhalt_hash
@@ -73,19 +73,20 @@ async def entwurf_speichern(
     return draft
 
 
-async def gueltig_machen(
-    session: AsyncSession, case_id: str, entwurf: str, version: int, sequence: int, when: datetime
+def gueltig_machen(
+    session: Session, case_id: str, entwurf: str, version: int, sequence: int, when: datetime
 ) -> PlanVersion | None:
-    """The draft becomes version `version`; the version in force before it is superseded."""
-    draft = await session.get(PlanVersion, entwurf)
+    """The draft becomes version `version`; the version in force before it is superseded.
+    Sync: it runs inside record_transition's transaction (`Database.run`)."""
+    draft = session.get(PlanVersion, entwurf)
     if draft is None or draft.status != ENTWURF or draft.case_id != case_id:
         return None
-    await session.execute(
+    session.execute(
         update(PlanVersion).where(PlanVersion.case_id == case_id, PlanVersion.status == GUELTIG).values(status=ABGELOEST)
     )
     draft.version, draft.status = version, GUELTIG
     draft.gueltig_ab, draft.sequence = when, sequence
-    await session.flush()
+    session.flush()
     return draft
 
 
@@ -97,12 +98,12 @@ async def versionen(session: AsyncSession, case_id: str) -> list[PlanVersion]:
     return list(rows)
 
 
-async def version(session: AsyncSession, case_id: str, number: int | None = None) -> PlanVersion | None:
-    """Version `number`, or the newest one when None."""
+def version(session: Session, case_id: str, number: int | None = None) -> PlanVersion | None:
+    """Version `number`, or the newest one when None. Sync (async callers: `session.run_sync`)."""
     stmt = select(PlanVersion).where(PlanVersion.case_id == case_id, PlanVersion.version.is_not(None))
     if number is not None:
         stmt = stmt.where(PlanVersion.version == number)
-    return await session.scalar(stmt.order_by(PlanVersion.version.desc()).limit(1))
+    return session.scalar(stmt.order_by(PlanVersion.version.desc()).limit(1))
 
 
 async def plan_case_id(session: AsyncSession, case_id: str) -> str | None:

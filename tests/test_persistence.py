@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import asyncio
+import contextvars
+import threading
 import uuid
 from datetime import UTC, datetime, timedelta
 
@@ -132,6 +135,79 @@ async def test_unit_of_work_error_rolls_back_everything(database: Database):
             raise RuntimeError("boom")
     async with database.unit_of_work(read_only=True) as session:
         assert await session.get(m.Case, "c-1") is None
+
+
+async def test_run_commits_when_work_returns(database: Database):
+    def write(session) -> str:
+        session.add(_case("c-1"))
+        session.flush()
+        session.add(_event("c-1", 0))
+        return "done"
+
+    assert await database.run(write) == "done"
+    assert await database.run(lambda session: session.scalar(select(func.count()).select_from(m.CaseEvent)), read_only=True) == 1
+    async with database.unit_of_work(read_only=True) as session:  # the other engine sees the commit
+        assert (await session.get(m.Case, "c-1")).state == "antrag_eingegangen"
+
+
+async def test_run_error_rolls_back_everything(database: Database):
+    def write(session) -> None:
+        session.add(_case("c-1"))
+        session.flush()
+        raise RuntimeError("boom")
+
+    with pytest.raises(RuntimeError, match="boom"):
+        await database.run(write)
+    with pytest.raises(IntegrityError):  # a database error reaches the caller as itself
+        await database.run(lambda session: session.execute(audit.APPEND, audit.event_row(
+            case_id="missing", sequence=0, trigger="fall_angelegt", from_state=None, to_state="x", actor="system",
+            role="system", comment=None, data={}, occurred_at=NOW, prev_hash=audit.GENESIS)))
+    assert await database.run(lambda session: session.get(m.Case, "c-1"), read_only=True) is None
+
+
+async def test_run_work_sees_callers_context_variables(database: Database):
+    """activity.logger reads the activity's context: the database thread must see it."""
+    marker: contextvars.ContextVar[str] = contextvars.ContextVar("marker")
+    marker.set("aktivität-7")
+    seen, thread = await database.run(lambda session: (marker.get(None), threading.current_thread().name), read_only=True)
+    assert seen == "aktivität-7"
+    assert thread.startswith("fahrplan-db")  # and it ran in a database thread, not on the event loop
+
+
+async def test_run_cancelled_writer_keeps_lock_until_transaction_ends(tmp_path):
+    """SQLite: a cancelled caller's transaction goes on in its thread; the next writer waits for it."""
+    url = f"sqlite:///{tmp_path / 'f.db'}"
+    upgrade(url)
+    db = Database(url)
+    started, release, order = threading.Event(), threading.Event(), []
+
+    def slow(session) -> None:
+        session.add(_case("c-1"))
+        session.flush()
+        started.set()
+        release.wait(5)
+        order.append("slow committed")
+
+    def second(session) -> None:
+        order.append("second began")
+        session.get(m.Case, "c-1").state = "clearing_offen"
+
+    try:
+        first = asyncio.create_task(db.run(slow))
+        await asyncio.get_running_loop().run_in_executor(None, started.wait, 5)
+        first.cancel()
+        follower = asyncio.create_task(db.run(second))
+        await asyncio.sleep(0.2)
+        assert order == [] and not first.done()  # the cancelled one still holds the lock
+        release.set()
+        with pytest.raises(asyncio.CancelledError):
+            await first
+        await follower
+        assert order == ["slow committed", "second began"]
+        assert (await db.run(lambda session: session.get(m.Case, "c-1"), read_only=True)).state == "clearing_offen"
+    finally:
+        release.set()
+        await db.dispose()
 
 
 async def test_delete_person_keeps_case_without_person(database: Database):
