@@ -10,7 +10,7 @@ from temporalio.client import WorkflowUpdateFailedError
 
 from persistence import models as m
 from tests.cases import case_id_of, events, fire, rows, snapshot, start_case
-from tests.conftest import new_worker
+from tests.conftest import serving
 from tests.test_workflow_neuantrag import _eventually
 
 TERMIN = {"termin": "2026-12-01T10:00:00+01:00"}
@@ -18,7 +18,9 @@ TERMIN = {"termin": "2026-12-01T10:00:00+01:00"}
 
 @pytest.fixture
 async def worker(client, sqlite_db):
-    async with new_worker(client, db=sqlite_db) as w:
+    # serving: a refused update can end a test while the case's first record_transition is still in
+    # flight, and a worker stopped under it leaves the shared time-skipping server stalled for later tests.
+    async with serving(client, db=sqlite_db) as w:
         yield w
 
 
