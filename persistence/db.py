@@ -89,7 +89,8 @@ def configure_sqlite(engine: Engine) -> None:
     @event.listens_for(engine, "begin")
     def _on_begin(connection: Any) -> None:
         mode = connection.get_execution_options().get(_SQLITE_BEGIN, "IMMEDIATE")
-        connection.exec_driver_sql(f"BEGIN {mode}")
+        if mode:  # "": no transaction, each statement on its own (Database.run's readers)
+            connection.exec_driver_sql(f"BEGIN {mode}")
 
 
 class Database:
@@ -118,12 +119,13 @@ class Database:
         if self.backend == "sqlite":
             configure_sqlite(self.engine.sync_engine)
             configure_sqlite(self.sync_engine)
-        threads = SQLITE_THREADS if self.backend == "sqlite" else pool_size + max_overflow
-        self._threads = ThreadPoolExecutor(max_workers=threads, thread_name_prefix="fahrplan-db")
+        self._thread_count = SQLITE_THREADS if self.backend == "sqlite" else pool_size + max_overflow
+        self._threads = self._new_threads()
         self._sync_sessions = sessionmaker(self.sync_engine, expire_on_commit=False)
-        self._sync_read_sessions = sessionmaker(
-            self.sync_engine.execution_options(**{_SQLITE_BEGIN: "DEFERRED"}), expire_on_commit=False
-        )
+        # `run`'s readers need no transaction: BEGIN and COMMIT would cost a statement each (on
+        # PostgreSQL a round trip each) around what is one statement per read.
+        autocommit = {_SQLITE_BEGIN: ""} if self.backend == "sqlite" else {"isolation_level": "AUTOCOMMIT"}
+        self._sync_read_sessions = sessionmaker(self.sync_engine.execution_options(**autocommit), expire_on_commit=False)
         self._reader = self.engine.execution_options(**{_SQLITE_BEGIN: "DEFERRED"})
         # Objects stay readable after the commit: callers return them from the unit of work.
         self.sessions = async_sessionmaker(self.engine, expire_on_commit=False)
@@ -160,7 +162,9 @@ class Database:
         hand every statement, fetch, BEGIN and COMMIT to their connection's thread and back, and that
         round trip costs more than the statement (GET /cases on SQLite: 1.45 ms per call through
         `unit_of_work`, 0.57 ms here). One hop per transaction instead. SQLite writers queue on the
-        same lock as `unit_of_work`'s; `read_only` only changes how SQLite begins (no write lock).
+        same lock as `unit_of_work`'s. `read_only=True` runs without a transaction: each statement
+        sees the latest commit on its own, there is no snapshot across statements (for one-statement
+        reads; a consistent multi-statement read belongs in `unit_of_work(read_only=True)`).
         """
         factory = self._sync_read_sessions if read_only else self._sync_sessions
 
@@ -175,14 +179,18 @@ class Database:
         await asyncio.wait_for(self._writer.acquire(), timeout=SQLITE_BUSY_TIMEOUT_MS / 1000)
         try:
             done = loop.run_in_executor(self._threads, context.run, transaction)
-            try:
-                return await asyncio.shield(done)
-            except asyncio.CancelledError:
-                # The transaction goes on in its thread: the next writer waits until it has ended.
-                await asyncio.wait([done])
-                raise
-        finally:
+        except BaseException:
             self._writer.release()
+            raise
+        done.add_done_callback(self._release_writer)
+        # A cancelled caller returns at once (as it would from an await on the async engine); its
+        # transaction goes on in the thread and the next writer waits until it has ended.
+        return await asyncio.shield(done)
+
+    def _release_writer(self, done: asyncio.Future) -> None:
+        self._writer.release()
+        if not done.cancelled():
+            done.exception()  # retrieved: a cancelled caller's failure is not "never retrieved"
 
     async def ping(self) -> bool:
         try:
@@ -192,10 +200,16 @@ class Database:
         except Exception:  # noqa: BLE001 - any failure means "does not answer"
             return False
 
+    def _new_threads(self) -> ThreadPoolExecutor:
+        return ThreadPoolExecutor(max_workers=self._thread_count, thread_name_prefix="fahrplan-db")
+
     async def dispose(self) -> None:
+        """Close every connection and the idle database threads. Like an engine's dispose, the
+        Database stays usable: later calls connect again (and start threads) as needed."""
         await self.engine.dispose()
-        await asyncio.get_running_loop().run_in_executor(self._threads, self.sync_engine.dispose)
-        self._threads.shutdown(wait=False)
+        threads, self._threads = self._threads, self._new_threads()
+        await asyncio.get_running_loop().run_in_executor(threads, self.sync_engine.dispose)
+        threads.shutdown(wait=False)
 
     def __repr__(self) -> str:
         return f"Database({self.url.render_as_string(hide_password=True)!r})"

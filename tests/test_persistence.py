@@ -165,6 +165,27 @@ async def test_run_error_rolls_back_everything(database: Database):
     assert await database.run(lambda session: session.get(m.Case, "c-1"), read_only=True) is None
 
 
+async def test_run_read_only_holds_no_transaction_writes_hold_one(database: Database):
+    """Readers of `run` execute each statement on its own (no BEGIN/COMMIT); writers in one transaction."""
+
+    def probe(session) -> bool:
+        session.execute(select(func.count()).select_from(m.Case))
+        raw = session.connection().connection.dbapi_connection
+        return raw.in_transaction if database.backend == "sqlite" else not raw.autocommit
+
+    assert await database.run(probe, read_only=True) is False
+    assert await database.run(probe) is True
+
+
+async def test_dispose_closes_connections_and_database_stays_usable(database: Database):
+    """As with an engine's dispose: a worker still holding the Database after it must not fail for good."""
+    await database.run(lambda session: session.add(_case("c-1")))
+    await database.dispose()
+    assert (await database.run(lambda session: session.get(m.Case, "c-1"), read_only=True)).case_id == "c-1"
+    async with database.unit_of_work(read_only=True) as session:
+        assert (await session.get(m.Case, "c-1")).case_id == "c-1"
+
+
 async def test_run_work_sees_callers_context_variables(database: Database):
     """activity.logger reads the activity's context: the database thread must see it."""
     marker: contextvars.ContextVar[str] = contextvars.ContextVar("marker")
@@ -175,7 +196,8 @@ async def test_run_work_sees_callers_context_variables(database: Database):
 
 
 async def test_run_cancelled_writer_keeps_lock_until_transaction_ends(tmp_path):
-    """SQLite: a cancelled caller's transaction goes on in its thread; the next writer waits for it."""
+    """SQLite: a cancelled caller returns at once; its transaction goes on in its thread, and the
+    next writer waits until it has ended."""
     url = f"sqlite:///{tmp_path / 'f.db'}"
     upgrade(url)
     db = Database(url)
@@ -196,12 +218,12 @@ async def test_run_cancelled_writer_keeps_lock_until_transaction_ends(tmp_path):
         first = asyncio.create_task(db.run(slow))
         await asyncio.get_running_loop().run_in_executor(None, started.wait, 5)
         first.cancel()
+        with pytest.raises(asyncio.CancelledError):  # the caller is released at once
+            await first
         follower = asyncio.create_task(db.run(second))
         await asyncio.sleep(0.2)
-        assert order == [] and not first.done()  # the cancelled one still holds the lock
+        assert order == []  # but its transaction still holds the write lock
         release.set()
-        with pytest.raises(asyncio.CancelledError):
-            await first
         await follower
         assert order == ["slow committed", "second began"]
         assert (await db.run(lambda session: session.get(m.Case, "c-1"), read_only=True)).state == "clearing_offen"
