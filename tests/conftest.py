@@ -131,6 +131,7 @@ def new_worker(client: Client, *, db, workflows=None, task_queue: str | None = N
     """A worker with Fahrplan's workflows and real activities on a random task queue."""
     from activities import all_activities
     from workflows.processes import WORKFLOWS
+    from worker.main import SHUTDOWN_GRACE
     from workflows.runner import sandbox_runner
 
     return Worker(
@@ -139,6 +140,7 @@ def new_worker(client: Client, *, db, workflows=None, task_queue: str | None = N
         workflows=workflows or list(WORKFLOWS.values()),
         activities=all_activities(db),
         workflow_runner=sandbox_runner(),
+        graceful_shutdown_timeout=SHUTDOWN_GRACE,
     )
 
 

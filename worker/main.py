@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+from datetime import timedelta
 
 from temporalio.client import Client
 from temporalio.worker import Worker
@@ -16,6 +17,10 @@ from workflows.processes import WORKFLOWS
 from workflows.runner import workflow_runner
 
 log = logging.getLogger("fahrplan.worker")
+# On shutdown the worker stops polling and lets activities in flight finish before it cancels them:
+# record_transition is one short transaction (SQLite busy timeout 5 s, PostgreSQL connect 3 s), and
+# one that finishes is reported done instead of timing out and running again after 30 s.
+SHUTDOWN_GRACE = timedelta(seconds=10)
 
 
 def build_worker(
@@ -29,6 +34,7 @@ def build_worker(
         activities=all_activities(db),
         max_cached_workflows=max_cached_workflows,
         workflow_runner=workflow_runner(sandboxed),
+        graceful_shutdown_timeout=SHUTDOWN_GRACE,
     )
 
 
