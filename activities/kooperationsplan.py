@@ -4,8 +4,9 @@
   referenced draft stored, still a draft, of this plan case and unchanged?
 - `schlichtung_befangenheit_pruefen` (prepare of schlichtungsperson_bestellt, R52): did the
   proposed Schlichtungsperson ever work on the plan case?
-- `plan_record_hook` (sync: runs inside record_transition's transaction, in its database thread): the draft named by the
-  facts becomes the valid plan version; letters get the plan as context.
+- `plan_record_hook` (sync: runs inside record_transition's transaction, in its database
+  thread): the draft named by the facts becomes the valid plan version; letters get the plan
+  as context.
 Logs carry case ids only, never plan content.
 """
 

@@ -130,8 +130,8 @@ CLOSED = {
 def new_worker(client: Client, *, db, workflows=None, task_queue: str | None = None) -> Worker:
     """A worker with Fahrplan's workflows and real activities on a random task queue."""
     from activities import all_activities
-    from workflows.processes import WORKFLOWS
     from worker.main import SHUTDOWN_GRACE
+    from workflows.processes import WORKFLOWS
     from workflows.runner import sandbox_runner
 
     return Worker(
