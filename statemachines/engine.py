@@ -94,7 +94,9 @@ class CaseMachine:
             raise NotAllowed(trigger, state, refusal, self.allowed(state, facts))
         if not self._candidates(state, trigger):  # before the effect: a wrong state is a 409, not a bad payload
             label = self.process.state(state).label
-            raise NotAllowed(trigger, state, f"{trigger} ist im Zustand „{label}“ nicht möglich", self.allowed(state, facts))
+            raise NotAllowed(
+                trigger, state, f"{trigger} ist im Zustand „{label}“ nicht möglich", self.allowed(state, facts)
+            )
         effect = self.process.trigger(trigger).effect
         new_facts = effect(facts, payload, now) if effect else facts
         model = _Model(new_facts)

@@ -14,7 +14,9 @@ from datetime import datetime
 
 from pydantic import BaseModel, ConfigDict
 
-from statemachines.spec import SYSTEM, Deadline, Guard, Process, State, TaskSpec, Transition, Trigger
+from statemachines.descriptions import gruppencoaching as texts
+from statemachines.roles import IFK, JOBCOACH
+from statemachines.spec import SYSTEM, Deadline, Guard, Process, State, TaskSpec, Transition, Trigger, described
 
 # --- facts and payloads ----------------------------------------------------------------------
 
@@ -32,6 +34,7 @@ class GruppencoachingStart(BaseModel):
 class GruppencoachingFacts(GruppencoachingStart):
     uebergabetermin: datetime | None = None
     probezeit: bool = False  # whether the case went through the optional Probezeit
+    erstgespraech_am: datetime | None = None  # concept 5.2: the Jobcoaches' first talk with the person
 
 
 class UebergabeVereinbart(BaseModel):
@@ -98,11 +101,12 @@ STATES = (
 
 # --- triggers --------------------------------------------------------------------------------
 
-IFK, JOBCOACH = "ifk", "jobcoach"
 BOTH = frozenset({IFK, JOBCOACH})
 
 TRIGGERS = (
-    Trigger("voraussetzungen_erfasst", "Voraussetzungen erfasst", frozenset({IFK}), VoraussetzungenErfasst, _voraussetzungen),
+    Trigger(
+        "voraussetzungen_erfasst", "Voraussetzungen erfasst", frozenset({IFK}), VoraussetzungenErfasst, _voraussetzungen
+    ),
     Trigger("uebergabe_vereinbart", "Übergabegespräch vereinbart", BOTH, UebergabeVereinbart, _termin),
     Trigger("probezeit_begonnen", "Probezeit begonnen", BOTH, effect=_set(probezeit=True)),
     Trigger("teilnahme_begonnen", "Teilnahme ohne Probezeit begonnen", BOTH),
@@ -112,44 +116,81 @@ TRIGGERS = (
     Trigger("gruppencoaching_beendet", "Gruppencoaching beendet", frozenset({JOBCOACH})),
     Trigger("arbeit_aufgenommen", "Arbeit oder Ausbildung aufgenommen", BOTH),
     Trigger("angebot_abgelehnt", "Angebot abgelehnt", BOTH),
+    Trigger(
+        "erstgespraech_gefuehrt",
+        "Erstgespräch geführt",
+        frozenset({JOBCOACH}),
+        effect=lambda f, d, now: f.model_copy(update={"erstgespraech_am": f.erstgespraech_am or now}),
+    ),
 )
 
 # --- tasks (R27; Jobturbo cases go first in the Jobcoaches' queue, R25) -----------------------
 
+
 # A scheduled appointment, ranked like R27's scheduled clearing appointments.
+def _uebergabetermin(f: GruppencoachingFacts, policy, now: datetime) -> datetime | None:
+    return f.uebergabetermin  # R18: due at the appointment
+
+
 UEBERGABEGESPRAECH = TaskSpec(
-    "uebergabegespraech", JOBCOACH, "Übergabegespräch gemeinsam mit der IFK führen (R24)", priority=2, precedence=JOBTURBO
+    "uebergabegespraech",
+    JOBCOACH,
+    "Übergabegespräch gemeinsam mit der IFK führen (R24)",
+    priority=2,
+    precedence=JOBTURBO,
+    due=_uebergabetermin,
+)
+# R17: the IFK offered it (R24) and acts next: agree the Übergabegespräch or record the refusal.
+UEBERGABE_VEREINBAREN = TaskSpec(
+    "uebergabe_vereinbaren", IFK, "Gruppencoaching angeboten: Übergabegespräch vereinbaren (R24)"
+)
+BEGLEITEN = TaskSpec(
+    "gruppencoaching_begleiten",
+    JOBCOACH,
+    "Teilnahme am Gruppencoaching begleiten, das Ende erfassen (R24)",
+    precedence=JOBTURBO,
 )
 FALLUEBERNAHME_JA = TaskSpec(
     "fallubernahme", JOBCOACH, "Fall im Gruppencoaching übernehmen (Fallübergabe liegt bei, R13)", precedence=JOBTURBO
 )
 PROBEZEIT_ENTSCHEIDEN = TaskSpec(
-    "probezeit_entscheidung", JOBCOACH, "Probezeit beendet: Verbleib oder Rückgabe an die IFK entscheiden (R24)",
+    "probezeit_entscheidung",
+    JOBCOACH,
+    "Probezeit beendet: Verbleib oder Rückgabe an die IFK entscheiden (R24)",
     precedence=JOBTURBO,
 )
-RUECKNAHME_IFK = TaskSpec("fallubernahme", IFK, "Fall aus dem Gruppencoaching zurücknehmen (Fallübergabe liegt bei, R13)")
+RUECKNAHME_IFK = TaskSpec(
+    "fallubernahme", IFK, "Fall aus dem Gruppencoaching zurücknehmen (Fallübergabe liegt bei, R13)"
+)
 
-TO_JA = dict(letters=("fallubergabe",), tasks=(FALLUEBERNAHME_JA,))  # R13: every switch is documented
-TO_IFK = dict(letters=("fallubergabe",), tasks=(RUECKNAHME_IFK,))
+TO_JA = {"letters": ("fallubergabe",), "tasks": (FALLUEBERNAHME_JA,)}  # R13: every switch is documented
+TO_IFK = {"letters": ("fallubergabe",), "tasks": (RUECKNAHME_IFK,)}
 IN_PROBEZEIT = ("probezeit", "probezeit_beendet")
 
 TRANSITIONS = (
     Transition("voraussetzungen_erfasst", ("angeboten",), None),
     # R24/R26: the joint Übergabegespräch, only for those who may take part.
     Transition(
-        "uebergabe_vereinbart", ("angeboten", "uebergabe_terminiert"), "uebergabe_terminiert", guards=TEILNAHME_MOEGLICH,
-        letters=("einladung_uebergabegespraech",), tasks=(UEBERGABEGESPRAECH,),
+        "uebergabe_vereinbart",
+        ("angeboten", "uebergabe_terminiert"),
+        "uebergabe_terminiert",
+        guards=TEILNAHME_MOEGLICH,
+        letters=("einladung_uebergabegespraech",),
+        tasks=(UEBERGABEGESPRAECH,),
     ),
     # The R26 facts can change only while angeboten, so the guards above cover these steps too.
     Transition("probezeit_begonnen", ("uebergabe_terminiert",), "probezeit", **TO_JA),
     Transition("teilnahme_begonnen", ("uebergabe_terminiert",), "teilnahme", **TO_JA),
     # R24: after the Probezeit the case stays or goes back; deciding early is allowed.
     Transition("probezeit_abgelaufen", ("probezeit",), "probezeit_beendet", tasks=(PROBEZEIT_ENTSCHEIDEN,)),
-    Transition("verbleib_vereinbart", IN_PROBEZEIT, "teilnahme"),
+    Transition("verbleib_vereinbart", IN_PROBEZEIT, "teilnahme", tasks=(BEGLEITEN,)),
     Transition("an_ifk_zurueckgegeben", (*IN_PROBEZEIT, "teilnahme"), "rueckgabe_ifk", **TO_IFK),
     Transition("gruppencoaching_beendet", ("teilnahme",), "abgeschlossen", **TO_IFK),
     Transition("arbeit_aufgenommen", (*IN_PROBEZEIT, "teilnahme"), "abgeschlossen"),
     Transition("angebot_abgelehnt", ("angeboten", "uebergabe_terminiert"), "nicht_angenommen"),
+    # Concept 5.2: the Jobcoaches document their first talk with the Bestands-eLb (usually the
+    # Übergabegespräch, R24); the state stays, and the date of the first one is kept.
+    Transition("erstgespraech_gefuehrt", ("uebergabe_terminiert", *IN_PROBEZEIT, "teilnahme"), None),
 )
 
 # Cases in these states book group sessions (R22); new applicants share the sessions.
@@ -164,10 +205,11 @@ GRUPPENCOACHING = Process(
     initial="angeboten",
     facts=GruppencoachingFacts,
     start=GruppencoachingStart,
-    states=STATES,
-    triggers=TRIGGERS,
+    states=described(STATES, texts.STATES),
+    triggers=described(TRIGGERS, texts.TRIGGERS),
     transitions=TRANSITIONS,
     start_roles=frozenset({IFK}),  # R24: the IFK offers it
+    start_tasks=(UEBERGABE_VEREINBAREN,),
 )
 
 __all__ = ["GRUPPENCOACHING", "SITZUNGEN_BUCHBAR", "GruppencoachingFacts", "GruppencoachingStart"]

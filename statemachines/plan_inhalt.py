@@ -40,7 +40,9 @@ class PlanInhalt(BaseModel):
     ziel: Annotated[Text, StringConstraints(max_length=600)]
     schritte: list[Schritt] = Field(min_length=1, max_length=40)
     beteiligte: list[Annotated[Text, StringConstraints(max_length=160)]] = Field(
-        default_factory=list, max_length=20, description="wer außerdem beteiligt ist (Stellen, keine Namen Dritter nötig)"
+        default_factory=list,
+        max_length=20,
+        description="wer außerdem beteiligt ist (Stellen, keine Namen Dritter nötig)",
     )
 
     def schritte_von(self, wer: Wer) -> list[Schritt]:

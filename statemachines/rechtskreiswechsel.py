@@ -8,12 +8,26 @@ that invite, so the workflow only sees the chosen event's id, time and room.
 from __future__ import annotations
 
 import calendar
-from datetime import UTC, date, datetime, time
+from datetime import UTC, date, datetime, time, timedelta
 from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationInfo, field_validator
 
-from statemachines.spec import SYSTEM, Deadline, Guard, Process, Spawn, State, TaskSpec, Transition, Trigger
+from statemachines.descriptions import rechtskreiswechsel as texts
+from statemachines.roles import EGS, IFK, TEAMLEITUNG
+from statemachines.spec import (
+    SYSTEM,
+    Deadline,
+    Guard,
+    PolicyPatch,
+    Process,
+    Spawn,
+    State,
+    TaskSpec,
+    Transition,
+    Trigger,
+    described,
+)
 
 BUCHEN = "rkw_infoveranstaltung_buchen"  # the prepare activity that books a place (R31/R33)
 
@@ -114,9 +128,45 @@ def bucht_platz(trigger: str, facts: RechtskreiswechselFacts, policy) -> bool:
     return not (trigger == "nicht_erschienen" and schwelle_erreicht(facts.versaeumt + 1, policy))
 
 
-def _einladung_faellig(f: RechtskreiswechselFacts, policy, entered_at: datetime) -> datetime:
-    """R30: invite the lead time before ALG I ends (08:00 UTC); already past: at once."""
+def veranstaltung_ziel(f: RechtskreiswechselFacts, policy) -> datetime:
+    """R30: the event lies about three months ("in gut drei Monaten") before ALG I ends (08:00 UTC)."""
     return datetime.combine(minus_monate(f.alg1_ende, policy.rkw_vorlauf_monate), time(8, 0), tzinfo=UTC)
+
+
+def buchbar_ab(f: RechtskreiswechselFacts, policy, now: datetime) -> datetime:
+    """R30/R31: the first event worth booking: the invitation lead time from now, and not more than the
+    window before the target date (an earlier event would lie well before the three months)."""
+    return max(
+        now + policy.rkw_kalender.mindestvorlauf, veranstaltung_ziel(f, policy) - policy.rkw_veranstaltung_fenster
+    )
+
+
+def _einladung_faellig(f: RechtskreiswechselFacts, policy, entered_at: datetime) -> datetime:
+    """R30: invite the invitation lead time before the event's target date; already past: at once."""
+    return veranstaltung_ziel(f, policy) - policy.rkw_einladung_vorlauf
+
+
+def _beratungsfrist(f: RechtskreiswechselFacts, policy, entered_at: datetime) -> datetime | None:
+    """R32: four weeks from the event attended (before issue 19: from recording the attendance)."""
+    if not policy.rkw_frist_ab_veranstaltung:
+        return entered_at + policy.rkw_beratung_frist
+    start = f.veranstaltung_termin or f.teilgenommen_am or entered_at
+    return start + policy.rkw_beratung_frist
+
+
+def _beratungsfrist_bis_beratung(f: RechtskreiswechselFacts, policy, entered_at: datetime) -> datetime | None:
+    """R32: the deadline is met only when the counselling is held, so it runs on once it is booked."""
+    if not policy.rkw_frist_ab_veranstaltung or f.teilgenommen_am is None:
+        return None
+    return _beratungsfrist(f, policy, entered_at)
+
+
+def _veranstaltung_begonnen(f: RechtskreiswechselFacts, policy) -> bool:
+    """R32: attendance is recorded only once the event has begun (the effect sets teilgenommen_am)."""
+    vorher = policy.rkw_teilnahme_vor_beginn
+    if vorher is None or f.teilgenommen_am is None or f.veranstaltung_termin is None:
+        return True
+    return f.teilgenommen_am >= f.veranstaltung_termin - vorher
 
 
 def _teilnahme_offen(f: RechtskreiswechselFacts, policy, entered_at: datetime) -> datetime | None:
@@ -125,8 +175,17 @@ def _teilnahme_offen(f: RechtskreiswechselFacts, policy, entered_at: datetime) -
     return f.veranstaltung_termin + policy.rkw_teilnahme_nachhalten
 
 
-PLATZ_GEBUCHT = Guard("platz_gebucht", "Platz in einer Infoveranstaltung gebucht (R31)", lambda f, p: f.veranstaltung_id is not None)
-SCHWELLE = Guard("versaeumnisse", "Schwelle versäumter Infoveranstaltungen erreicht (R33)", lambda f, p: schwelle_erreicht(f.versaeumt, p))
+PLATZ_GEBUCHT = Guard(
+    "platz_gebucht", "Platz in einer Infoveranstaltung gebucht (R31)", lambda f, p: f.veranstaltung_id is not None
+)
+VERANSTALTUNG_BEGONNEN = Guard(
+    "veranstaltung_begonnen", "Die Infoveranstaltung hat begonnen (R32)", _veranstaltung_begonnen
+)
+SCHWELLE = Guard(
+    "versaeumnisse",
+    "Schwelle versäumter Infoveranstaltungen erreicht (R33)",
+    lambda f, p: schwelle_erreicht(f.versaeumt, p),
+)
 
 # --- effects on the facts --------------------------------------------------------------------
 
@@ -162,18 +221,40 @@ EINGELADEN = "zur_infoveranstaltung_eingeladen"
 OPEN = ("vorgemerkt", EINGELADEN, "infoveranstaltung_besucht", "beratung_terminiert", "beraten", "klaerung_team")
 
 STATES = (
-    State("vorgemerkt", "Vorgemerkt", deadlines=(Deadline("einladen", "Vorlauf vor dem Ende des ALG I (R30)", due=_einladung_faellig),)),
+    State(
+        "vorgemerkt",
+        "Vorgemerkt",
+        deadlines=(Deadline("einladen", "Vorlauf vor dem Ende des ALG I (R30)", due=_einladung_faellig),),
+    ),
     State(
         EINGELADEN,
         "Zur Infoveranstaltung eingeladen",
-        deadlines=(Deadline("teilnahme_offen", "nach der Infoveranstaltung", due=_teilnahme_offen),),
+        deadlines=(Deadline("teilnahme_offen", "Teilnahme erfassen (R33)", due=_teilnahme_offen, marks_overdue=True),),
     ),
     State(
         "infoveranstaltung_besucht",
         "Infoveranstaltung besucht",
-        deadlines=(Deadline("beratungsfrist_versaeumt", "Einzelberatung (R32)", delay="rkw_beratung_frist", marks_overdue=True),),
+        deadlines=(
+            Deadline(
+                "beratungsfrist_versaeumt",
+                "Beratungsfrist ab der Infoveranstaltung (R32)",
+                due=_beratungsfrist,
+                marks_overdue=True,
+            ),
+        ),
     ),
-    State("beratung_terminiert", "Beratung terminiert"),
+    State(
+        "beratung_terminiert",
+        "Beratung terminiert",
+        deadlines=(
+            Deadline(
+                "beratungsfrist_versaeumt",
+                "Beratungsfrist ab der Infoveranstaltung, bis zur Beratung (R32)",
+                due=_beratungsfrist_bis_beratung,
+                marks_overdue=True,
+            ),
+        ),
+    ),
     State("beraten", "Beraten"),
     State("klaerung_team", "Klärung im Team"),
     State("an_jobcenter_uebergeben", "An das Jobcenter übergeben", final=True),
@@ -182,14 +263,29 @@ STATES = (
 
 # --- triggers --------------------------------------------------------------------------------
 
-TEAMLEITUNG, EGS, IFK = "teamleitung", "egs", "ifk"
 BERATUNG = frozenset({IFK, TEAMLEITUNG})
 
 TRIGGERS = (
-    Trigger("einladen", "Zur Infoveranstaltung einladen", frozenset({SYSTEM, TEAMLEITUNG}), Platz, _platz, prepare=BUCHEN),
+    Trigger(
+        "einladen", "Zur Infoveranstaltung einladen", frozenset({SYSTEM, TEAMLEITUNG}), Platz, _platz, prepare=BUCHEN
+    ),
     Trigger("teilgenommen", "An der Infoveranstaltung teilgenommen", frozenset({TEAMLEITUNG}), effect=_teilgenommen),
-    Trigger("nicht_erschienen", "Nicht zur Infoveranstaltung erschienen", frozenset({TEAMLEITUNG}), Platz, _versaeumt, prepare=BUCHEN),
-    Trigger("veranstaltung_abgesagt", "Infoveranstaltung abgesagt", frozenset({TEAMLEITUNG}), Umbuchung, _platz, prepare=BUCHEN),
+    Trigger(
+        "nicht_erschienen",
+        "Nicht zur Infoveranstaltung erschienen",
+        frozenset({TEAMLEITUNG}),
+        Platz,
+        _versaeumt,
+        prepare=BUCHEN,
+    ),
+    Trigger(
+        "veranstaltung_abgesagt",
+        "Infoveranstaltung abgesagt",
+        frozenset({TEAMLEITUNG}),
+        Umbuchung,
+        _platz,
+        prepare=BUCHEN,
+    ),
     Trigger("beratung_vereinbart", "Beratung vereinbart", BERATUNG, BeratungVereinbart, _beratungstermin),
     Trigger("beratung_durchgefuehrt", "Beratung durchgeführt", BERATUNG),
     Trigger("wechsel_vollzogen", "Wechsel vollzogen", frozenset({EGS, IFK, TEAMLEITUNG}), WechselVollzogen, _dokumente),
@@ -200,33 +296,105 @@ TRIGGERS = (
 
 # --- transitions -----------------------------------------------------------------------------
 
-KEIN_PLATZ = TaskSpec("infoveranstaltung_platz", TEAMLEITUNG, "Keine Infoveranstaltung mit freiem Platz: Termin klären (R31)")
-VERSAEUMT = TaskSpec("infoveranstaltung_versaeumt", TEAMLEITUNG, "Wiederholt nicht zur Infoveranstaltung erschienen: weiteres Vorgehen klären (R33)")
+KEIN_PLATZ = TaskSpec(
+    "infoveranstaltung_platz", TEAMLEITUNG, "Keine Infoveranstaltung mit freiem Platz: Termin klären (R31)"
+)
+VERSAEUMT = TaskSpec(
+    "infoveranstaltung_versaeumt",
+    TEAMLEITUNG,
+    "Wiederholt nicht zur Infoveranstaltung erschienen: weiteres Vorgehen klären (R33)",
+)
 TEILNAHME_ERFASSEN = TaskSpec("teilnahme_erfassen", TEAMLEITUNG, "Teilnahme an der Infoveranstaltung erfassen (R33)")
-BERATUNG_UEBERFAELLIG = TaskSpec("beratung_ueberfaellig", TEAMLEITUNG, "Einzelberatung nicht binnen vier Wochen nach der Infoveranstaltung (R32)")
+
+
+def _beratungstermin(f: RechtskreiswechselFacts, policy, now: datetime) -> datetime | None:
+    return f.beratungstermin  # R18: due at the appointment
+
+
+def _alg1_ende(f: RechtskreiswechselFacts, policy, now: datetime) -> datetime:
+    return datetime.combine(f.alg1_ende, time(8, 0), tzinfo=UTC)  # R34: the switch when ALG I ends
+
+
+BERATUNG_VEREINBAREN = TaskSpec(
+    "beratung_vereinbaren",
+    IFK,
+    "Einzelberatung binnen der Frist nach der Infoveranstaltung vereinbaren (R32)",
+    due=_beratungsfrist,  # R32: due with the deadline (from the event, or from recording before issue 19)
+)
+BERATUNG_FUEHREN = TaskSpec("beratung_fuehren", IFK, "Einzelberatung führen (R32)", due=_beratungstermin)
+WECHSEL_VOLLZIEHEN = TaskSpec(
+    "wechsel_vollziehen",
+    IFK,
+    "Beraten: zum Ende des ALG I den Wechsel mit der Agentur vollziehen (Unterlagen austauschen) oder beenden (R34)",
+    due=_alg1_ende,
+)
+BERATUNG_UEBERFAELLIG = TaskSpec(
+    "beratung_ueberfaellig", TEAMLEITUNG, "Einzelberatung nicht binnen vier Wochen nach der Infoveranstaltung (R32)"
+)
 
 TRANSITIONS = (
     # R30/R31: the timer (or the team) books the next event with a free place and invites.
-    Transition("einladen", ("vorgemerkt", "klaerung_team"), EINGELADEN, guards=(PLATZ_GEBUCHT,), letters=("einladung_infoveranstaltung",)),
+    Transition(
+        "einladen",
+        ("vorgemerkt", "klaerung_team"),
+        EINGELADEN,
+        guards=(PLATZ_GEBUCHT,),
+        letters=("einladung_infoveranstaltung",),
+    ),
     Transition("einladen", ("vorgemerkt", "klaerung_team"), "klaerung_team", tasks=(KEIN_PLATZ,)),
     Transition("teilnahme_offen", (EINGELADEN,), None, tasks=(TEILNAHME_ERFASSEN,)),
-    Transition("teilgenommen", (EINGELADEN,), "infoveranstaltung_besucht"),
+    Transition(
+        "teilgenommen",
+        (EINGELADEN,),
+        "infoveranstaltung_besucht",
+        guards=(VERANSTALTUNG_BEGONNEN,),
+        tasks=(BERATUNG_VEREINBAREN,),
+    ),
     # R33: a missed event invites to the next one, until the threshold; then the team decides.
     Transition("nicht_erschienen", (EINGELADEN,), "klaerung_team", guards=(SCHWELLE,), tasks=(VERSAEUMT,)),
-    Transition("nicht_erschienen", (EINGELADEN,), EINGELADEN, guards=(PLATZ_GEBUCHT,), letters=("einladung_infoveranstaltung_erneut",)),
+    Transition(
+        "nicht_erschienen",
+        (EINGELADEN,),
+        EINGELADEN,
+        guards=(PLATZ_GEBUCHT,),
+        letters=("einladung_infoveranstaltung_erneut",),
+    ),
     Transition("nicht_erschienen", (EINGELADEN,), "klaerung_team", tasks=(KEIN_PLATZ,)),
     # R31: a cancelled event re-invites its booked people to the next one and tells them.
-    Transition("veranstaltung_abgesagt", (EINGELADEN,), EINGELADEN, guards=(PLATZ_GEBUCHT,), letters=("absage_infoveranstaltung",)),
-    Transition("veranstaltung_abgesagt", (EINGELADEN,), "klaerung_team", letters=("absage_infoveranstaltung",), tasks=(KEIN_PLATZ,)),
+    Transition(
+        "veranstaltung_abgesagt",
+        (EINGELADEN,),
+        EINGELADEN,
+        guards=(PLATZ_GEBUCHT,),
+        letters=("absage_infoveranstaltung",),
+    ),
+    Transition(
+        "veranstaltung_abgesagt",
+        (EINGELADEN,),
+        "klaerung_team",
+        letters=("absage_infoveranstaltung",),
+        tasks=(KEIN_PLATZ,),
+    ),
     # R32: individual counselling within four weeks; missing it escalates but changes no state.
-    Transition("beratungsfrist_versaeumt", ("infoveranstaltung_besucht",), None, tasks=(BERATUNG_UEBERFAELLIG,)),
+    Transition(
+        "beratungsfrist_versaeumt",
+        ("infoveranstaltung_besucht", "beratung_terminiert"),
+        None,
+        tasks=(BERATUNG_UEBERFAELLIG,),
+    ),
     Transition(
         "beratung_vereinbart",
         ("infoveranstaltung_besucht", "beratung_terminiert", "klaerung_team"),
         "beratung_terminiert",
         letters=("einladung_beratung_rkw",),
+        tasks=(BERATUNG_FUEHREN,),
     ),
-    Transition("beratung_durchgefuehrt", ("infoveranstaltung_besucht", "beratung_terminiert"), "beraten"),
+    Transition(
+        "beratung_durchgefuehrt",
+        ("infoveranstaltung_besucht", "beratung_terminiert"),
+        "beraten",
+        tasks=(WECHSEL_VOLLZIEHEN,),
+    ),
     # R34: the switch hands over to the Jobcenter and opens the Neuantrag with the ALG I facts.
     Transition("wechsel_vollzogen", OPEN, "an_jobcenter_uebergeben", spawns=(Spawn("neuantrag", _neuantrag_facts),)),
     Transition("kein_wechsel_erforderlich", OPEN, "kein_wechsel"),
@@ -238,10 +406,25 @@ RECHTSKREISWECHSEL = Process(
     initial="vorgemerkt",
     facts=RechtskreiswechselFacts,
     start=RechtskreiswechselStart,
-    states=STATES,
-    triggers=TRIGGERS,
+    states=described(STATES, texts.STATES),
+    triggers=described(TRIGGERS, texts.TRIGGERS),
     transitions=TRANSITIONS,
     start_roles=frozenset({TEAMLEITUNG, EGS}),
+    # Cases started before issue 19 keep the old R30 timing and R32 deadline (replay safety).
+    patches=(
+        PolicyPatch("r30-veranstaltung-drei-monate-vor-ende", {"rkw_einladung_vorlauf": timedelta(0)}),
+        PolicyPatch(
+            "r32-frist-ab-veranstaltung", {"rkw_frist_ab_veranstaltung": False, "rkw_teilnahme_vor_beginn": None}
+        ),
+    ),
 )
 
-__all__ = ["BUCHEN", "RECHTSKREISWECHSEL", "RechtskreiswechselFacts", "bucht_platz", "minus_monate"]
+__all__ = [
+    "BUCHEN",
+    "RECHTSKREISWECHSEL",
+    "RechtskreiswechselFacts",
+    "buchbar_ab",
+    "bucht_platz",
+    "minus_monate",
+    "veranstaltung_ziel",
+]

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from statemachines.regimes import Regime
 from statemachines.spec import Process
 from workflows.messages import DeadlineInfo
 
@@ -10,8 +11,17 @@ def _when(d) -> str:
     return d.strftime("%d.%m.%Y %H:%M UTC")
 
 
-def current_details(process: Process, state: str, deadlines: list[DeadlineInfo], overdue: bool, allowed: list[str]) -> str:
+def current_details(
+    process: Process,
+    state: str,
+    deadlines: list[DeadlineInfo],
+    overdue: bool,
+    allowed: list[str],
+    regime: Regime | None = None,
+) -> str:
     lines = [f"**{process.label}** · Zustand: **{process.state(state).label}** (`{state}`)"]
+    if regime is not None:
+        lines.append(f"Rechtsstand: {regime.label or regime.name} (`{regime.name}`)")
     for d in deadlines:
         lines.append(f"- Frist {_when(d.due)}: {process.trigger(d.trigger).label}")
     if overdue:

@@ -3,6 +3,8 @@
 Update  `transition(TransitionRequest) -> CaseSnapshot`: fire a trigger (validated first)
 Query   `snapshot() -> CaseSnapshot`: the current state, facts and deadlines
 Signal  `child_ended(ChildEnded)`: a case this one spawned has ended (fires on_child_end)
+Update  `regime_wechseln(RegimeWechsel) -> CaseSnapshot`: move the case to another legal regime
+        (R61, R62; sent by `fahrplan regime switch`); a case under it already changes nothing
 
 Declared deadlines become durable timers: entering a state starts them, leaving
 it cancels them, expiry fires the declared trigger as role "system". Each
@@ -14,61 +16,93 @@ from __future__ import annotations
 
 import asyncio
 import json
-from datetime import datetime, timedelta
+from datetime import timedelta
 from typing import Any
 
 from temporalio import workflow
 from temporalio.exceptions import ApplicationError
 
 with workflow.unsafe.imports_passed_through():
-    from pydantic import ValidationError
+    from pydantic import BaseModel, ValidationError
 
+    from runtime import signing
     from statemachines import CaseMachine, NotAllowed, get_process
-    from statemachines.spec import SYSTEM, ChildEnded
+    from statemachines.engine import Step
+    from statemachines.refusals import Refusal
+    from statemachines.regimes import LEGACY, Regime, for_regime
+    from statemachines.spec import REGIME_TRIGGER, SYSTEM, ChildEnded
     from workflows.effects import CaseEffects
     from workflows.messages import (
         CaseInput,
         CaseSnapshot,
+        CaseState,
         DeadlineInfo,
+        RegimeWechsel,
         TransitionRecord,
         TransitionRequest,
     )
 
 HISTORY_LIMIT = 5_000  # continue-as-new well before Temporal's own warnings
+# workflow.patched id: every declared overdue deadline marks the case, until it enters another state.
+OVERDUE_UNTIL_DONE = "overdue-until-done"
+LEGACY_OVERDUE = frozenset({"beratungsfrist_versaeumt"})  # the only overdue deadline before that patch
+# R62, rule "beenden": the trigger a Schlichtung ends with at the change of law.
+ENDED_BY_LAW = "durch_rechtsaenderung_beendet"
 
 
-def refuse(message: str, kind: str, **details: Any) -> ApplicationError:
-    """An error the API maps to HTTP: kind is TriggerNotAllowed, RoleNotAllowed or InvalidPayload."""
-    return ApplicationError(message, details or {}, type=kind, non_retryable=True)
+def refuse(kind: Refusal, message: str, **details: Any) -> ApplicationError:
+    """A refusal the API maps to a DomainError: the error's type is the kind's value."""
+    return ApplicationError(message, details or {}, type=kind.value, non_retryable=True)
 
 
-class CaseWorkflow(CaseEffects):
+def _with_regime(process, inp: CaseInput) -> dict[str, Any]:
+    """Start facts; a process whose facts name the regime (meldetermin, minderung: R64–R66) gets
+    the case's own when they leave it open (R61; a child runs under its parent's)."""
+    if "regime" in process.facts.model_fields and not inp.facts.get("regime") and inp.regime is not None:
+        return {**inp.facts, "regime": inp.regime.name}
+    return inp.facts
+
+
+class CaseWorkflow:
     history_limit = HISTORY_LIMIT
 
     @workflow.init
     def __init__(self, inp: CaseInput) -> None:
-        self._process = get_process(inp.process)
+        self._regime: Regime = inp.regime or LEGACY
+        # The process as it exists under the case's regime (R61): its variant states and triggers.
+        self._process = for_regime(get_process(inp.process), self._regime)
+        inp = self._patched_policy(inp)
         self._machine = CaseMachine(self._process, inp.policy)
+        self._effects = CaseEffects(self._process, inp)
         self._input = inp
-        self._state = inp.state or self._process.initial
-        self._facts = self._process.facts.model_validate(inp.facts)
-        self._sequence = inp.sequence
-        self._entered_at = inp.entered_at
-        self._fired: set[str] = set(inp.fired)
-        self._overdue = inp.overdue
-        self._links = dict(inp.links)
-        self._published_links: dict[str, str] = {}  # the memo as last upserted (effects._publish)
+        self._started = inp.continued is not None  # a continued run was recorded before
+        self._case: CaseState = inp.continued or CaseState.of(
+            self._process.facts.model_validate(_with_regime(self._process, inp)),
+            state=self._process.initial,
+            entered_at=inp.entered_at or workflow.now(),
+            links=inp.links,
+        )
         self._lock = asyncio.Lock()
         self._changes = 0
-        self._started = inp.state is not None  # a continued run was recorded before
         self._inbox: list[ChildEnded] = []
-        self._updated_at: datetime | None = None  # for the update result only; never drives a decision
+        self._requests: set[str] = set()  # request ids applied in this run: a replayed request is refused
 
     # --- platform concerns -----------------------------------------------------------------
 
+    def _patched_policy(self, inp: CaseInput) -> CaseInput:
+        """A case started before a rule change keeps the policy values of the old rule (PolicyPatch)."""
+        before: dict[str, Any] = {}
+        unpatched = list(inp.unpatched)  # carried by continue-as-new (see CaseInput.unpatched)
+        for patch in self._process.patches:
+            if patch.id in unpatched or not workflow.patched(patch.id):
+                before.update(patch.before)
+                unpatched += [] if patch.id in unpatched else [patch.id]
+        self._policy_before = before  # kept across a regime change too (_switch)
+        if not before:
+            return inp
+        return inp.model_copy(update={"policy": inp.policy.model_copy(update=before), "unpatched": unpatched})
+
     async def _run(self, inp: CaseInput) -> CaseSnapshot:
-        if self._entered_at is None:
-            self._entered_at = workflow.now()
         if not self._started:
             async with self._lock:
                 await self._record_start()
@@ -83,13 +117,16 @@ class CaseWorkflow(CaseEffects):
             await self._wait_for_change_or_deadline()
             await self._handle_inbox()
         await workflow.wait_condition(workflow.all_handlers_finished)
-        await self._report_end()
+        await self._effects.report_end(self._case)
         return self.snapshot()
 
     async def _wait_for_change_or_deadline(self) -> None:
         seen = self._changes
         pending = self._pending()
-        woken = lambda: self._changes != seen or bool(self._inbox)
+
+        def woken() -> bool:
+            return self._changes != seen or bool(self._inbox)
+
         if not pending:
             await workflow.wait_condition(woken)
             return
@@ -108,7 +145,8 @@ class CaseWorkflow(CaseEffects):
         except (NotAllowed, ValidationError, ValueError) as refused:
             # A guard blocks the timer's transition: note it so the timer does not spin.
             workflow.logger.warning("deadline %s refused: %s", deadline.trigger, refused)
-            self._fired.add(deadline.trigger)
+            fired = tuple(sorted({*self._case.fired, deadline.trigger}))
+            self._case = self._case.model_copy(update={"fired": fired})
             self._changes += 1
 
     async def _handle_inbox(self) -> None:
@@ -116,7 +154,9 @@ class CaseWorkflow(CaseEffects):
             ended = self._inbox.pop(0)
             trigger = self._process.on_child_end.get(ended.process)
             if trigger is None:
-                workflow.logger.warning("case %s: no trigger for the end of a %s case", self._input.case_id, ended.process)
+                workflow.logger.warning(
+                    "case %s: no trigger for the end of a %s case", self._input.case_id, ended.process
+                )
                 continue
             async with self._lock:
                 try:
@@ -124,38 +164,43 @@ class CaseWorkflow(CaseEffects):
                 except (NotAllowed, ValidationError, ValueError) as refused:
                     workflow.logger.warning("case %s: %s refused: %s", self._input.case_id, trigger, refused)
 
+    async def _record_start(self) -> None:
+        # Keeping the head changes no command: recorded histories replay unchanged.
+        recorded = await self._effects.record_start(self._case, self._pending())
+        self._case = self._case.model_copy(update={"head_hash": _head(recorded)})
+
     def _carry_over(self) -> CaseInput:
-        return self._input.model_copy(
-            update={
-                "state": self._state,
-                "facts": self._facts.model_dump(mode="json"),
-                "sequence": self._sequence,
-                "entered_at": self._entered_at,
-                "fired": sorted(self._fired),
-                "overdue": self._overdue,
-                "links": self._links,
-            }
-        )
+        """The next run's input: the start fields stay, the case's state goes in `continued`."""
+        return self._input.model_copy(update={"facts": {}, "links": {}, "entered_at": None, "continued": self._case})
 
     # --- messages --------------------------------------------------------------------------
 
     @workflow.query
     def snapshot(self) -> CaseSnapshot:
+        case = self._case
         return CaseSnapshot(
             case_id=self._input.case_id,
             process=self._process.name,
-            state=self._state,
-            sequence=self._sequence,
-            facts=self._facts.model_dump(mode="json"),
+            state=case.state,
+            sequence=case.sequence,
+            facts=case.facts,
             deadlines=self._pending(),
-            overdue=self._overdue,
+            overdue=case.overdue,
             final=self._final,
-            links=self._links,
-            updated_at=self._updated_at,
+            links=case.links,
+            updated_at=case.updated_at,
+            head_hash=case.head_hash,
+            regime=self._regime.name,
         )
 
     @workflow.signal
     def child_ended(self, ended: ChildEnded) -> None:
+        # Only a case this one opened, of the process it opened it as, can report its end: a
+        # signal sent from the Temporal port for any other case is dropped (signals have no
+        # validator; this check reads only the workflow's own state, so it replays the same).
+        if self._case.links.get(ended.process) != ended.case_id:
+            workflow.logger.warning("case %s: end of a case it did not open ignored", self._input.case_id)
+            return
         self._inbox.append(ended)
 
     @workflow.update
@@ -163,110 +208,254 @@ class CaseWorkflow(CaseEffects):
         # An update can arrive before `run` has recorded the start of the case.
         await workflow.wait_condition(lambda: self._started)
         async with self._lock:
+            if req.request_id is not None:
+                self._requests.add(req.request_id)
             try:
                 await self._apply(req.trigger, req.data, req.role, req.request_id)
             except NotAllowed as refused:  # the state moved on between validation and handling
                 raise self._not_allowed(refused) from None
             except (ValidationError, ValueError) as invalid:  # a prepared payload that does not fit
-                raise refuse(f"Ungültige Daten für {req.trigger}: {invalid}", "InvalidPayload") from None
+                raise refuse(Refusal.INVALID, f"Ungültige Daten für {req.trigger}: {invalid}") from None
             return self.snapshot()
 
     @transition.validator
     def _validate(self, req: TransitionRequest) -> None:
-        """Only checks, never changes: a refusal is not written to history."""
+        """Only checks, never changes: a refusal is not written to history. Never runs on replay."""
+        self._check_signature(req)
         if not self._process.has_trigger(req.trigger):
-            raise refuse(f"Unbekannter Auslöser {req.trigger}", "InvalidPayload", allowed=self._allowed())
+            raise refuse(Refusal.INVALID, f"Unbekannter Auslöser {req.trigger}", allowed=self._allowed())
         trigger = self._process.trigger(req.trigger)
         if req.role == SYSTEM or req.role not in trigger.roles:
             raise refuse(
+                Refusal.FORBIDDEN,
                 f"Die Rolle {req.role} darf {req.trigger} nicht auslösen",
-                "RoleNotAllowed",
                 roles=sorted(self._machine.roles_for(req.trigger)),
             )
         if trigger.prepare and req.trigger in self._allowed():
             return  # its payload is completed by the prepare activity, then checked in full
         try:
             payload = self._machine.payload(req.trigger, req.data)
-            self._machine.step(self._state, self._facts, req.trigger, payload, workflow.now())
+            self._machine.step(self._case.state, self._facts(), req.trigger, payload, workflow.now())
         except ValidationError as invalid:
             raise refuse(
+                Refusal.INVALID,
                 f"Ungültige Daten für {req.trigger}",
-                "InvalidPayload",
-                errors=json.loads(invalid.json(include_url=False, include_context=False)),
+                errors=json.loads(invalid.json(include_url=False, include_input=False)),
             ) from None
         except ValueError as invalid:
-            raise refuse(str(invalid), "InvalidPayload") from None
+            raise refuse(Refusal.INVALID, str(invalid)) from None
         except NotAllowed as refused:
             raise self._not_allowed(refused) from None
 
+    def _check_signature(self, req: TransitionRequest) -> None:
+        """The workflow trusts no caller: only a request the API signed for this case, process,
+        trigger, data, role and request id passes (runtime/signing.py), and only once."""
+        keys = signing.installed()
+        message = signing.canonical(
+            case_id=self._input.case_id,
+            process=self._process.name,
+            trigger=req.trigger,
+            data=req.data,
+            role=req.role,
+            request_id=req.request_id,
+            issued_at=req.issued_at,
+        )
+        if keys is None or req.request_id is None or not keys.verify(message, req.signature):
+            raise refuse(Refusal.FORBIDDEN, "Die Anfrage ist nicht vom Fahrplan-API für diesen Fall signiert", roles=[])
+        if req.request_id in self._requests:
+            raise refuse(Refusal.NOT_ALLOWED, "Diese Anfrage wurde bereits ausgeführt", state=self._case.state)
+
+    @workflow.update
+    async def regime_wechseln(self, req: RegimeWechsel) -> CaseSnapshot:
+        """R62: the change of law for a running case; recorded as one audit event with its rule.
+        Repeating it (a second run of the command) finds the case moved or ended: nothing changes."""
+        await workflow.wait_condition(lambda: self._started)
+        async with self._lock:
+            if self._final or self._regime.name == req.regime.name:
+                return self.snapshot()
+            note = {"von": self._regime.name, "nach": req.regime.name, "regel": req.regel}
+            note["stichtag"] = req.stichtag.isoformat()
+            if req.regel == "beenden":
+                await self._apply(ENDED_BY_LAW, None, SYSTEM, req.request_id, note=note)
+            else:
+                await self._switch(req, note)
+            return self.snapshot()
+
+    @regime_wechseln.validator
+    def _validate_regime(self, req: RegimeWechsel) -> None:
+        keys = signing.installed()
+        message = signing.regime_message(workflow.info().workflow_id, req.signed_content(), req.issued_at)
+        if keys is None or not keys.verify(message, req.signature):
+            raise refuse(Refusal.FORBIDDEN, "Der Regimewechsel ist nicht für diesen Fall signiert", roles=[])
+        if req.regel == "beenden" and not self._process.has_trigger(ENDED_BY_LAW):
+            raise refuse(
+                Refusal.INVALID, f"Die Regel beenden gilt nur für Schlichtungen, nicht für {self._process.name}"
+            )
+        if req.regel == "wechsel" and self._case.state not in {s.name for s in self._variant(req.regime).states}:
+            raise refuse(Refusal.NOT_ALLOWED, f"Zustand {self._case.state} gibt es unter {req.regime.name} nicht")
+
+    def _variant(self, regime: Regime):
+        return for_regime(get_process(self._input.process), regime)
+
+    async def _switch(self, req: RegimeWechsel, note: dict[str, Any]) -> None:
+        """Record the change (the state stays, its deadlines follow the new policy), then decide
+        with the new regime's process and policy from here on, also after continue-as-new."""
+        case, now = self._case, workflow.now()
+        process = self._variant(req.regime)
+        if self._policy_before:  # a case under an old rule keeps it under the new regime too (PolicyPatch)
+            req = req.model_copy(update={"policy": req.policy.model_copy(update=self._policy_before)})
+        machine = CaseMachine(process, req.policy)
+        facts = self._facts()
+        deadlines = [
+            DeadlineInfo.of(p)
+            for p in machine.deadlines(case.state, facts, case.entered_at)
+            if p.deadline.trigger not in case.fired
+        ]
+        after = case.model_copy(update={"sequence": case.sequence + 1, "updated_at": now})
+        after._typed = facts
+        record = TransitionRecord(
+            case_id=self._input.case_id,
+            process=process.name,
+            person_id=self._input.person_id,
+            sequence=after.sequence,
+            trigger=REGIME_TRIGGER,
+            source=case.state,
+            dest=case.state,
+            entered=False,
+            role=SYSTEM,
+            request_id=req.request_id,
+            data=note,
+            facts=case.facts,
+            occurred_at=now,
+            deadlines=deadlines,
+            overdue=case.overdue,
+            final=False,
+            links=case.links,
+            policy=req.policy,
+            regime=req.regime.name,
+        )
+        await self._effects.record(record)
+        self._input = self._input.model_copy(update={"regime": req.regime, "policy": req.policy})
+        self._regime, self._process, self._machine = req.regime, process, machine
+        self._effects.moved(process, self._input)
+        self._case = after
+        self._changes += 1
+        workflow.logger.info("case %s: regime %s -> %s", self._input.case_id, note["von"], note["nach"])
+        self._publish()
+
     def _not_allowed(self, refused: NotAllowed) -> ApplicationError:
-        return refuse(refused.reason, "TriggerNotAllowed", state=refused.state, allowed=refused.allowed)
+        return refuse(Refusal.NOT_ALLOWED, refused.reason, state=refused.state, allowed=refused.allowed)
 
     # --- business logic --------------------------------------------------------------------
 
     @property
     def _final(self) -> bool:
-        return self._state in self._process.final_states
+        return self._case.state in self._process.final_states
+
+    def _facts(self) -> BaseModel:
+        return self._case.typed_facts(self._process.facts)
 
     def _allowed(self) -> list[str]:
-        return self._machine.allowed(self._state, self._facts)
+        return self._machine.allowed(self._case.state, self._facts())
 
     def _pending(self) -> list[DeadlineInfo]:
-        return self._deadlines_of(self._state, self._facts, self._entered_at, self._fired)
+        case = self._case
+        return self._deadlines_of(case.state, self._facts(), case.entered_at, case.fired)
 
     def _deadlines_of(self, state, facts, entered_at, fired) -> list[DeadlineInfo]:
         return [
-            DeadlineInfo(trigger=p.deadline.trigger, label=p.deadline.label, due=p.due, marks_overdue=p.deadline.marks_overdue)
+            DeadlineInfo.of(p)
             for p in self._machine.deadlines(state, facts, entered_at)
             if p.deadline.trigger not in fired
         ]
 
+    def _repeats(self, state: str, trigger: str) -> bool:
+        """A repeating deadline (Deadline.repeats) is not noted as fired: its next instant fires it again."""
+        return any(d.trigger == trigger and d.repeats for d in self._process.state(state).deadlines)
+
+    def _publish(self) -> None:
+        self._effects.publish(self._case, self._pending(), self._allowed())
+
+    def _overdue(self, step: Step, deadline: DeadlineInfo | None) -> bool:
+        """R18: a deadline people had to meet has passed with the work open. The mark stays
+        until the case enters another state (the work is done), also when the deadline's own
+        step entered one (the plan review falls due: the case is overdue in review)."""
+        case = self._case
+        marked = bool(deadline and deadline.marks_overdue)
+        if workflow.patched(OVERDUE_UNTIL_DONE):
+            return marked or step.transition.marks_overdue or (case.overdue and not step.entered)
+        # Before: only the R32 counselling deadline marked, and only by an internal step.
+        marked = marked and deadline is not None and deadline.trigger in LEGACY_OVERDUE
+        return False if step.entered else case.overdue or marked
+
     async def _apply(
-        self, trigger: str, data: dict[str, Any] | None, role: str, request_id: str | None, deadline: DeadlineInfo | None = None
+        self,
+        trigger: str,
+        data: dict[str, Any] | None,
+        role: str,
+        request_id: str | None,
+        deadline: DeadlineInfo | None = None,
+        note: dict[str, Any] | None = None,
     ) -> None:
-        now = workflow.now()
+        case, now = self._case, workflow.now()
         prepare = self._process.trigger(trigger).prepare
         if prepare:
-            data = await self._prepare(prepare, trigger, data or {}, now)
+            data = await self._effects.prepare(prepare, trigger, data or {}, now, case)
         payload = self._machine.payload(trigger, data)
-        step = self._machine.step(self._state, self._facts, trigger, payload, now)
-        entered_at = now if step.entered else self._entered_at
-        fired = set() if step.entered else self._fired | ({trigger} if deadline else set())
-        overdue = False if step.entered else self._overdue or bool(deadline and deadline.marks_overdue)
-        deadlines = self._deadlines_of(step.dest, step.facts, entered_at, fired)
-        spawned = {spawn.link: str(workflow.uuid4()) for spawn in step.transition.spawns}
-        links = {**self._links, **spawned}
+        step = self._machine.step(case.state, self._facts(), trigger, payload, now)
+        entered_at = now if step.entered else case.entered_at
+        once = deadline is not None and not self._repeats(case.state, trigger)
+        fired = () if step.entered else tuple(sorted({*case.fired, *([trigger] if once else [])}))
+        overdue = self._overdue(step, deadline)
+        # A spawn added to a transition later opens its child only where its patch is taken:
+        # histories recorded before it replay without the child (and without its uuid).
+        spawns = [s for s in step.transition.spawns if s.patch is None or workflow.patched(s.patch)]
+        spawned = {spawn.link: str(workflow.uuid4()) for spawn in spawns}
+        after = CaseState.of(
+            step.facts,
+            state=step.dest,
+            sequence=case.sequence + 1,
+            entered_at=entered_at,
+            fired=fired,
+            overdue=overdue,
+            links={**case.links, **spawned},
+            updated_at=now,
+        )
         record = TransitionRecord(
             case_id=self._input.case_id,
             process=self._process.name,
             person_id=self._input.person_id,
-            sequence=self._sequence + 1,
+            sequence=after.sequence,
             trigger=trigger,
             source=step.source,
             dest=step.dest,
             entered=step.entered,
             role=role,
             request_id=request_id,
-            data=payload.model_dump(mode="json") if payload else {},
-            facts=step.facts.model_dump(mode="json"),
+            data={**(payload.model_dump(mode="json") if payload else {}), **(note or {})},
+            facts=after.facts,
             occurred_at=now,
-            deadlines=deadlines,
+            deadlines=self._deadlines_of(step.dest, step.facts, entered_at, fired),
             overdue=overdue,
             final=step.dest in self._process.final_states,
             letters=list(step.transition.letters),
-            tasks=[self._task(t, now, step.facts) for t in step.transition.tasks],
-            links=links,
+            tasks=self._effects.tasks(step.transition.tasks, now, step.facts),
+            closes=list(step.transition.closes),
+            links=after.links,
+            regime=self._regime.name,
         )
-        await self._record(record)
-        for spawn in step.transition.spawns:
-            await self._spawn(spawn, spawned[spawn.link], step.facts, payload)
-        # Commit in memory only after the activity succeeded: a crash before this
-        # point replays to the same decision, so nothing is lost or written twice.
-        self._state, self._facts, self._sequence = step.dest, step.facts, record.sequence
-        self._entered_at, self._fired, self._overdue = entered_at, fired, overdue
-        self._links = links
-        self._updated_at = now
+        recorded = await self._effects.record(record)
+        after = after.model_copy(update={"head_hash": _head(recorded)})
+        for spawn in spawns:
+            await self._effects.spawn(spawn, spawned[spawn.link], step.facts, payload)
+        # Commit in memory only after the activity succeeded, in one assignment: a crash before
+        # this point replays to the same decision, so nothing is lost or written twice.
+        self._case = after
         self._changes += 1
         workflow.logger.info("case %s: %s %s -> %s", self._input.case_id, trigger, step.source, step.dest)
         self._publish()
 
+
+def _head(recorded: Any) -> str | None:
+    """The audit chain's head digest from record_transition's result (None before it returned one)."""
+    return getattr(recorded, "hash", None)

@@ -60,9 +60,31 @@ class RechtskreiswechselWorkflow(CaseWorkflow):
         return await self._run(inp)
 
 
+@workflow.defn(name="meldetermin")
+class MeldeterminWorkflow(CaseWorkflow):
+    """An invitation with RFB (R64, R66): the timer after the appointment; a miss without good
+    reason opens a minderung child."""
+
+    @workflow.run
+    async def run(self, inp: CaseInput) -> CaseSnapshot:
+        return await self._run(inp)
+
+
+@workflow.defn(name="minderung")
+class MinderungWorkflow(CaseWorkflow):
+    """Hearing and decision on a Leistungsminderung (R64–R67), a child of meldetermin or
+    kooperationsplan: the answer-period and § 31b timers; decisions only by `leistung`."""
+
+    @workflow.run
+    async def run(self, inp: CaseInput) -> CaseSnapshot:
+        return await self._run(inp)
+
+
 WORKFLOWS = {"neuantrag": NeuantragWorkflow}
 WORKFLOWS["gruppencoaching"] = GruppencoachingWorkflow
 WORKFLOWS["gc_sitzung"] = SitzungWorkflow  # not a process: the R21 check of one group session
 WORKFLOWS["kooperationsplan"] = KooperationsplanWorkflow
 WORKFLOWS["schlichtung"] = SchlichtungWorkflow
 WORKFLOWS["rechtskreiswechsel"] = RechtskreiswechselWorkflow
+WORKFLOWS["meldetermin"] = MeldeterminWorkflow
+WORKFLOWS["minderung"] = MinderungWorkflow

@@ -23,7 +23,10 @@ from __future__ import annotations
 from temporalio.worker import UnsandboxedWorkflowRunner, WorkflowRunner
 from temporalio.worker.workflow_sandbox import SandboxedWorkflowRunner, SandboxRestrictions
 
-PASSED_THROUGH = ("statemachines", "transitions")
+# runtime.signing holds the keys the worker installs for the update validators: one module
+# object for the whole process, never re-imported per workflow.
+# opentelemetry: the tracing interceptor's spans inside workflows use the process's provider (runtime/tracing.py).
+PASSED_THROUGH = ("statemachines", "transitions", "runtime.signing", "opentelemetry")
 
 
 def sandbox_runner() -> SandboxedWorkflowRunner:

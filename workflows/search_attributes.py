@@ -9,8 +9,9 @@ STATE = SearchAttributeKey.for_keyword("FahrplanState")
 CASE_ID = SearchAttributeKey.for_keyword("FahrplanCaseId")
 DEADLINE = SearchAttributeKey.for_datetime("FahrplanDeadline")
 OVERDUE = SearchAttributeKey.for_bool("FahrplanOverdue")
+REGIME = SearchAttributeKey.for_keyword("FahrplanRegime")  # the legal regime (R61), e.g. grundsicherung_2026
 
-ALL = (PROCESS, STATE, CASE_ID, DEADLINE, OVERDUE)
+ALL = (PROCESS, STATE, CASE_ID, DEADLINE, OVERDUE, REGIME)
 
 _CLI_TYPES = {
     Indexed.KEYWORD: "Keyword",
