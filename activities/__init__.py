@@ -7,19 +7,17 @@ from typing import Any
 
 from activities.cases import CaseActivities
 from activities.gruppencoaching import GruppencoachingActivities
-from activities.kooperationsplan import RECORD_HOOKS, KooperationsplanActivities
-from activities.rechtskreiswechsel import RechtskreiswechselActivities
-from notifications import Absender
+from activities.registry import process_activities, record_hooks
 from persistence.db import Database
+from runtime.settings import Briefkopf
 
 
-def all_activities(db: Database, absender: Absender | None = None) -> list[Callable[..., Any]]:
-    """Every activity the worker registers, bound to the database (one line per module)."""
-    cases = CaseActivities(db, absender, hooks=RECORD_HOOKS)
-    kooperationsplan = KooperationsplanActivities(db)
-    gruppencoaching = GruppencoachingActivities(db)
-    rechtskreiswechsel = RechtskreiswechselActivities(db)
-    return [cases.record_transition, gruppencoaching.pruefe_sitzung, *kooperationsplan.activities(), rechtskreiswechsel.infoveranstaltung_buchen]
+def all_activities(db: Database, briefkopf: Briefkopf | None = None) -> list[Callable[..., Any]]:
+    """Every activity the worker registers, bound to the database: record_transition with each
+    process's record hook, and each process's own activities (activities/registry.py); letters
+    carry the sender of `briefkopf` (R19, settings)."""
+    cases = CaseActivities(db, briefkopf, hooks=record_hooks())
+    return [cases.record_transition, *process_activities(db).values()]
 
 
 __all__ = ["CaseActivities", "GruppencoachingActivities", "all_activities"]

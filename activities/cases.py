@@ -13,23 +13,39 @@ Logs carry case ids and triggers only, never personal data.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+import logging
+from collections.abc import Mapping
 from typing import Any
 
-from sqlalchemy import bindparam, insert, select, update
+from sqlalchemy import bindparam, func, insert, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 from temporalio import activity
+from temporalio.exceptions import ApplicationError
 
-from notifications import Absender, render
-from persistence import audit
+from activities import read_model
+from activities.extensions import RecordHook
+from notifications import EINLADUNGEN, aktenzeichen, render
+from notifications.absender import absender
+from persistence import audit, policies, resets
 from persistence import models as m
 from persistence.db import Database, as_utc
+from runtime.metrics import TRANSITIONS
+from runtime.settings import Briefkopf
+from statemachines.policy import Policy
 from statemachines.registry import PROCESSES
-from statemachines.spec import SYSTEM
+from statemachines.spec import (
+    REGIME_LABEL,
+    REGIME_TRIGGER,
+    RESET_LABEL,
+    RESET_TRIGGER,
+    START_LABEL,
+    START_TRIGGER,
+    SYSTEM,
+)
 from workflows.messages import RecordResult, TransitionRecord
 
-START_TRIGGER = "fall_angelegt"
+log = logging.getLogger("fahrplan.transitions")
 HISTORY_IN_LETTERS = 5  # R13: the last conversations and agreements at a glance
 UNKNOWN_PERSON = {
     "vorname": "",
@@ -39,18 +55,33 @@ UNKNOWN_PERSON = {
     "ort": None,
     "geburtsdatum": None,
 }
-# A process's own writes in the transition's transaction (e.g. a plan version becoming valid);
-# returns extra context for its letters. Runs once per event, like everything in _write, and
-# like it is sync code: the whole transaction runs in one database thread (Database.run).
-RecordHook = Callable[[Session, TransitionRecord], dict[str, Any]]
 
 # The hot path runs prebuilt Core statements with bound parameters: no ORM unit of work, no
 # statement built per call, one compiled form per statement (bench/transitions.py measures it).
 _cases, _events, _tasks = m.Case.__table__, m.CaseEvent.__table__, m.Task.__table__
 _requests, _people, _outbox = m.TransitionRequest.__table__, m.Person.__table__, m.Notification.__table__
-CASE_ROW = select(_cases.c.version, _cases.c.links, _cases.c.person_id).where(_cases.c.case_id == bindparam("case_id"))
-MARK_APPLIED = (
-    update(_requests).where(_requests.c.request_id == bindparam("b_request_id")).values(status_code=200)
+CASE_ROW = select(_cases.c.version, _cases.c.links, _cases.c.person_id, _cases.c.process, _cases.c.policy_id).where(
+    _cases.c.case_id == bindparam("case_id")
+)
+# R19: an invitation still in the outbox is withdrawn when the case moves on or the appointment is rebooked.
+WITHDRAW_INVITATIONS = (
+    update(_outbox)
+    .where(
+        _outbox.c.case_id == bindparam("b_case_id"),
+        _outbox.c.status == "ausstehend",
+        _outbox.c.template.in_(sorted(EINLADUNGEN)),
+    )
+    .values(status="zurueckgezogen")
+)
+START_LETTERS = select(_outbox.c.template).where(_outbox.c.case_id == bindparam("case_id"), _outbox.c.sequence == 0)
+MARK_APPLIED = (  # a request id is bound to its case and trigger: another case's request is never marked
+    update(_requests)
+    .where(
+        _requests.c.request_id == bindparam("b_request_id"),
+        _requests.c.case_id == bindparam("b_case_id"),
+        _requests.c.trigger == bindparam("b_trigger"),
+    )
+    .values(status_code=200)
     .returning(_requests.c.actor, _requests.c.comment)
 )
 READ_MODEL_COLUMNS = ("state", "facts", "deadlines", "deadline", "overdue", "final", "version", "links", "updated_at")
@@ -58,18 +89,24 @@ MOVE_READ_MODEL = (
     update(_cases)
     .where(_cases.c.case_id == bindparam("b_case_id"), _cases.c.version < bindparam("b_sequence"))
     .values({name: bindparam(name) for name in READ_MODEL_COLUMNS})
+    .values(regime=func.coalesce(bindparam("regime"), _cases.c.regime))  # events without one keep it
 )
+# A change of regime (R62) also changes the case's policy: the API decides with it from then on.
+MOVE_POLICY = update(_cases).where(_cases.c.case_id == bindparam("b_case_id")).values(policy_id=bindparam("policy_id"))
 CLOSE_TASKS = (
     update(_tasks)
     .where(_tasks.c.case_id == bindparam("b_case_id"), _tasks.c.status == "offen")
     .values(status="erledigt", closed_at=bindparam("closed_at"), closed_by_sequence=bindparam("closed_by_sequence"))
 )
 CLOSE_STATE_TASKS = CLOSE_TASKS.where(_tasks.c.state == bindparam("b_state"))
-PERSON_ROW = select(*(_people.c[name] for name in ("vorname", "nachname", "strasse", "plz", "ort", "geburtsdatum"))).where(
-    _people.c.person_id == bindparam("person_id")
-)
+CLOSE_KIND_TASKS = CLOSE_TASKS.where(_tasks.c.kind.in_(bindparam("b_kinds", expanding=True)))
+PERSON_ROW = select(
+    *(_people.c[name] for name in ("vorname", "nachname", "strasse", "plz", "ort", "geburtsdatum"))
+).where(_people.c.person_id == bindparam("person_id"))
 RECENT_EVENTS = (
-    select(_events.c.sequence, _events.c.occurred_at, _events.c.trigger, _events.c.role, _events.c.actor, _events.c.comment)
+    select(
+        _events.c.sequence, _events.c.occurred_at, _events.c.trigger, _events.c.role, _events.c.actor, _events.c.comment
+    )
     .where(_events.c.case_id == bindparam("case_id"))
     .order_by(_events.c.sequence.desc())
     .limit(HISTORY_IN_LETTERS)
@@ -78,7 +115,11 @@ RECENT_EVENTS = (
 
 def trigger_label(process: str, trigger: str) -> str:
     if trigger == START_TRIGGER:
-        return "Fall angelegt"
+        return START_LABEL
+    if trigger == RESET_TRIGGER:
+        return RESET_LABEL
+    if trigger == REGIME_TRIGGER:
+        return REGIME_LABEL
     try:
         return PROCESSES[process].trigger(trigger).label
     except KeyError:
@@ -95,70 +136,142 @@ def state_label(process: str, state: str) -> str:
 class CaseActivities:
     """The activities that write a case's audit trail, read model, inbox and outbox."""
 
-    def __init__(self, db: Database, absender: Absender | None = None, hooks: Mapping[str, RecordHook] | None = None):
+    def __init__(self, db: Database, briefkopf: Briefkopf | None = None, hooks: Mapping[str, RecordHook] | None = None):
         self._db = db
-        self._absender = absender or Absender()
+        self._briefkopf = briefkopf or Briefkopf()
         self._hooks = dict(hooks or {})  # process name -> RecordHook
 
     @activity.defn(name="record_transition")
     async def record_transition(self, rec: TransitionRecord) -> RecordResult:
         try:
-            written = await self._db.run(lambda session: self._record(session, rec))
+            written, digest = await self._db.run(lambda session: self._record(session, rec))
         except IntegrityError:
             # A concurrent attempt wrote the same event first; ours rolled back entirely.
             if not _recorded(await self._db.run(lambda session: audit.head(session, rec.case_id), read_only=True), rec):
                 raise
             activity.logger.info("case %s: event %d (%s) written concurrently", rec.case_id, rec.sequence, rec.trigger)
-            return RecordResult(written=False)
+            digest = await self._db.run(lambda s: audit.hash_at(s, rec.case_id, rec.sequence), read_only=True)
+            return RecordResult(written=False, hash=digest)
         if written:
-            activity.logger.info("case %s: recorded event %d (%s -> %s)", rec.case_id, rec.sequence, rec.trigger, rec.dest)
-        else:
-            activity.logger.info("case %s: event %d (%s) already recorded", rec.case_id, rec.sequence, rec.trigger)
-        return RecordResult(written=written)
+            TRANSITIONS.labels(rec.process, rec.trigger).inc()
+            log.info(  # Fahrplan's one line per transition (runtime/logs.py)
+                "%s %s: event %d %s (%s -> %s)",
+                rec.process,
+                rec.case_id,
+                rec.sequence,
+                rec.trigger,
+                rec.source,
+                rec.dest,
+                extra={"case_id": rec.case_id},
+            )
+        else:  # a retry, or the start the API recorded already
+            log.debug("case %s: event %d (%s) already recorded", rec.case_id, rec.sequence, rec.trigger)
+        return RecordResult(written=written, hash=digest)
 
-    def _record(self, session: Session, rec: TransitionRecord) -> bool:
-        """The transaction, in a database thread: False when the event is there already."""
+    def _record(self, session: Session, rec: TransitionRecord) -> tuple[bool, str | None]:
+        """The transaction, in a database thread: (written, the event's hash); not written when
+        the event is there already (a retry), and then its hash is the one recorded first."""
         prev = audit.head(session, rec.case_id)
-        if _recorded(prev, rec):
-            return False
-        self._write(session, rec, prev)
-        return True
+        if not _recorded(prev, rec):
+            return True, self._write(session, rec, prev)
+        if rec.sequence == 0:  # a start found recorded: only ever by a workflow of the case's own process
+            case = session.execute(CASE_ROW, {"case_id": rec.case_id}).first()
+            _same_process(case, rec)
+            if rec.letters:  # the API opened the case and wrote its first event; it renders no letters
+                self._start_letters(session, case, rec)
+        return self._record_behind(session, rec, prev)
 
-    def _write(self, session: Session, rec: TransitionRecord, prev: audit.Head | None) -> None:
+    def _record_behind(self, session: Session, rec: TransitionRecord, prev: audit.Head) -> tuple[bool, str | None]:
+        """The trail is at or past the workflow's sequence: a retry (its event is there), or the
+        workflow was reset to an earlier event (persistence/resets.py) and this event is new."""
+        mapped = resets.mapping(session, rec.case_id)
+        sequence = rec.sequence + mapped.offset  # the event's number in the audit trail
+        if sequence > prev.sequence:  # the next event after a reset
+            return True, self._write(session, rec.model_copy(update={"sequence": sequence}), prev)
+        other, digest = resets.recorded_as(session, rec.case_id, sequence, rec.trigger, rec.dest, rec.occurred_at)
+        if not other:  # a retry: its event is there (or a stale record for a gap: the verifier reports it)
+            return False, digest
+        # Reset: another event has this number. Say so in the trail, then record this one after it.
+        log.warning(
+            "case %s: workflow reset to event %d, audit trail continues at %d",
+            rec.case_id,
+            rec.sequence - 1,
+            prev.sequence + 1,
+            extra={"case_id": rec.case_id},
+        )
+        marked = resets.mark_reset(
+            session,
+            prev,
+            case_id=rec.case_id,
+            state_before=mapped.state or None,
+            state_after=rec.source or rec.dest,
+            workflow_sequence=rec.sequence - 1,
+            at=rec.occurred_at,
+        )
+        return True, self._write(session, rec.model_copy(update={"sequence": marked.sequence + 1}), marked)
+
+    def _write(self, session: Session, rec: TransitionRecord, prev: audit.Head | None) -> str:
         case = session.execute(CASE_ROW, {"case_id": rec.case_id}).first()
         if case is None:
             if rec.sequence != 0:
                 raise LookupError(f"case {rec.case_id}: no read-model row for event {rec.sequence}")
             case = _create_case(session, rec)
+        _same_process(case, rec)
         if rec.sequence != (prev.sequence + 1 if prev else 0):  # the verifier will report the gap
             activity.logger.warning("case %s: event %d does not follow %s", rec.case_id, rec.sequence, prev)
-        dumped = rec.model_dump(mode="json", include={"facts", "data", "deadlines", "tasks"})
-        _append_event(session, rec, prev, dumped["data"])  # the unique (case_id, sequence) is checked here
-        _update_read_model(session, case, rec, dumped)
+        dumped = rec.model_dump(mode="json", include={"data", "tasks"})
+        digest = _append_event(session, rec, prev, dumped["data"])  # the unique (case_id, sequence) is checked here
+        _update_read_model(session, case, rec)
         _close_tasks(session, rec)
         if rec.tasks:
             session.execute(insert(_tasks), _open_tasks(rec))
         hook = self._hooks.get(rec.process)
         extra = hook(session, rec) if hook else {}
+        if rec.entered or rec.final:
+            session.execute(WITHDRAW_INVITATIONS, {"b_case_id": rec.case_id})
         if rec.letters:
             context = {**self._letter_context(session, case, rec, dumped), **extra}
-            session.execute(insert(_outbox), [_letter(rec, template, context) for template in rec.letters])
+            self._write_letters(session, case, rec, rec.letters, context)
+        return digest
+
+    def _start_letters(self, session: Session, case, rec: TransitionRecord) -> None:
+        """The start's letters (e.g. a meldetermin's invitation) the outbox does not hold yet: once each."""
+        written = set(session.execute(START_LETTERS, {"case_id": rec.case_id}).scalars())
+        missing = [template for template in rec.letters if template not in written]
+        if case is None or not missing:
+            return
+        hook = self._hooks.get(rec.process)
+        extra = hook(session, rec) if hook else {}
+        dumped = rec.model_dump(mode="json", include={"data", "tasks"})
+        self._write_letters(session, case, rec, missing, {**self._letter_context(session, case, rec, dumped), **extra})
+
+    def _write_letters(self, session: Session, case, rec: TransitionRecord, templates, context: dict[str, Any]) -> None:
+        standort = rec.facts.get("standort")
+        session.execute(
+            insert(_outbox),
+            [
+                _letter(rec, template, {**context, "absender": absender(self._briefkopf, template, standort)})
+                for template in templates
+            ],
+        )
 
     def _letter_context(self, session: Session, case, rec: TransitionRecord, dumped: dict[str, Any]) -> dict[str, Any]:
         person = session.execute(PERSON_ROW, {"person_id": case.person_id}).first() if case.person_id else None
         history = session.execute(RECENT_EVENTS, {"case_id": rec.case_id}).all()
         declared = PROCESSES.get(rec.process)
+        policy = rec.policy or (policies.load(session, case.policy_id) if case.policy_id else None) or Policy()
         return {
-            "absender": self._absender,
             "person": _person(person),
+            "policy": policy,  # every duration a letter names comes from the case's policy
             "case": {
                 "case_id": rec.case_id,
+                "aktenzeichen": aktenzeichen(rec.process, rec.case_id),
                 "process": rec.process,
                 "process_label": declared.label if declared else rec.process,
                 "state": rec.dest,
                 "state_label": state_label(rec.process, rec.dest),
             },
-            "facts": dumped["facts"],
+            "facts": rec.facts,
             "data": dumped["data"],
             "tasks": dumped["tasks"],
             "occurred_at": rec.occurred_at,
@@ -167,13 +280,26 @@ class CaseActivities:
         }
 
 
+def _same_process(case, rec: TransitionRecord) -> None:
+    """A workflow of another process than the case's row never writes into the case: it fails
+    for good (item 1 of issue 13: a reused case id must not corrupt the case)."""
+    if case is not None and case.process != rec.process:
+        activity.logger.error("case %s: a %s workflow refused, the case is %s", rec.case_id, rec.process, case.process)
+        raise ApplicationError(
+            f"case {rec.case_id} belongs to process {case.process}, not {rec.process}",
+            type="ProcessMismatch",
+            non_retryable=True,
+        )
+
+
 def _recorded(prev: audit.Head | None, rec: TransitionRecord) -> bool:
     """Events are recorded in sequence order: a last sequence at or past ours means ours is there."""
     return prev is not None and prev.sequence >= rec.sequence
 
 
 def _create_case(session: Session, rec: TransitionRecord) -> m.Case:
-    """Sequence 0: the read-model row, unless the API created it already (not the hot path: ORM)."""
+    """Sequence 0: the read-model row, unless the API created it already (a case opened by another
+    case), with the policy its workflow runs with (not the hot path: ORM)."""
     person_id = rec.person_id
     if person_id is not None and session.get(m.Person, person_id) is None:
         activity.logger.warning("case %s: person id unknown, case recorded without person", rec.case_id)
@@ -184,47 +310,41 @@ def _create_case(session: Session, rec: TransitionRecord) -> m.Case:
         person_id=person_id,
         workflow_id=f"{rec.process}-{rec.case_id}",
         created_at=as_utc(rec.occurred_at),
-        **_read_model(rec, rec.model_dump(mode="json", include={"facts", "deadlines"}), links={}),
+        policy_id=policies.store(session, rec.policy, as_utc(rec.occurred_at), rec.regime) if rec.policy else None,
+        regime=rec.regime,
+        **read_model.of_record(rec),
     )
     session.add(case)
     session.flush()
     return case
 
 
-def _read_model(rec: TransitionRecord, dumped: dict[str, Any], links: dict[str, Any]) -> dict[str, Any]:
-    """The read-model columns after `rec`; `dumped` holds rec's facts and deadlines as JSON."""
-    return {
-        "state": rec.dest,
-        "facts": dumped["facts"],
-        "deadlines": {"items": dumped["deadlines"]},
-        "deadline": as_utc(min((d.due for d in rec.deadlines), default=None)),
-        "overdue": rec.overdue,
-        "final": rec.final,
-        "version": rec.sequence,
-        "links": {**links, **rec.links},
-        "updated_at": as_utc(rec.occurred_at),
-    }
-
-
-def _update_read_model(session: Session, case, rec: TransitionRecord, dumped: dict[str, Any]) -> None:
+def _update_read_model(session: Session, case, rec: TransitionRecord) -> None:
     """Only a newer event moves the read model: a stale record must not overwrite it."""
     if rec.sequence <= case.version:
         return
-    values = _read_model(rec, dumped, links=case.links or {})
-    session.execute(MOVE_READ_MODEL, {**values, "b_case_id": rec.case_id, "b_sequence": rec.sequence})
+    values = read_model.of_record(rec, case.links)
+    session.execute(
+        MOVE_READ_MODEL, {**values, "regime": rec.regime, "b_case_id": rec.case_id, "b_sequence": rec.sequence}
+    )
+    if rec.policy is not None:  # a change of regime carries the case's new policy
+        key = policies.store(session, rec.policy, as_utc(rec.occurred_at), rec.regime)
+        session.execute(MOVE_POLICY, {"b_case_id": rec.case_id, "policy_id": key})
 
 
-def _append_event(session: Session, rec: TransitionRecord, prev: audit.Head | None, data: dict[str, Any]) -> None:
+def _append_event(session: Session, rec: TransitionRecord, prev: audit.Head | None, data: dict[str, Any]) -> str:
     request = None
     if rec.request_id:
         # Marks the request applied (200) in the same transaction: a client retrying it with its
-        # Idempotency-Key after a lost answer learns that it took effect (api/cases.py).
-        request = session.execute(MARK_APPLIED, {"b_request_id": rec.request_id}).first()
+        # Idempotency-Key after a lost answer learns that it took effect (api/usecases/case_commands.py).
+        request = session.execute(
+            MARK_APPLIED, {"b_request_id": rec.request_id, "b_case_id": rec.case_id, "b_trigger": rec.trigger}
+        ).first()
     if request is not None:
         actor, comment = request.actor, request.comment
     else:
-        actor, comment = ("system" if rec.role == SYSTEM else "unbekannt"), None
-    audit.append_event(
+        actor, comment = (SYSTEM if rec.role == SYSTEM else "unbekannt"), None
+    return audit.append_event(
         session,
         prev=prev,
         case_id=rec.case_id,
@@ -237,16 +357,20 @@ def _append_event(session: Session, rec: TransitionRecord, prev: audit.Head | No
         comment=comment,
         data=data,
         occurred_at=rec.occurred_at,
+        regime=rec.regime,
     )
 
 
 def _close_tasks(session: Session, rec: TransitionRecord) -> None:
-    """Tasks close on the transition that resolves them: leaving (or re-entering) their state."""
+    """Tasks close on the transition that resolves them: leaving (or re-entering) their state,
+    or an internal step that names their kind."""
     params = {"b_case_id": rec.case_id, "closed_at": as_utc(rec.occurred_at), "closed_by_sequence": rec.sequence}
     if rec.final:
         session.execute(CLOSE_TASKS, params)
     elif rec.entered and rec.source is not None:
         session.execute(CLOSE_STATE_TASKS, {**params, "b_state": rec.source})
+    elif rec.closes:  # an internal step that resolves a task of the state (R17: the next one opens)
+        session.execute(CLOSE_KIND_TASKS, {**params, "b_kinds": list(rec.closes)})
 
 
 def _open_tasks(rec: TransitionRecord) -> list[dict[str, Any]]:

@@ -12,15 +12,15 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from temporalio import activity
 from temporalio.exceptions import ApplicationError
 
+from activities.extensions import ProcessIO
 from notifications.render import datum, uhrzeit
 from persistence import gruppencoaching as gc
-from persistence import models as m
 from persistence.db import Database, as_utc
 from statemachines.gruppencoaching import SITZUNGEN_BUCHBAR
+from statemachines.roles import JOBCOACH
 from workflows.sessions import SitzungErgebnis, SitzungPruefung
 
 ENTSCHEIDUNG = "gc_entscheidung"
-JOBCOACH = "jobcoach"
 
 
 def sitzung_ref(sitzung_id: int) -> str:
@@ -62,18 +62,18 @@ class GruppencoachingActivities:
             sitzung.status = gc.BESTAETIGT
             return
         sitzung.status = gc.ENTSCHEIDUNG_OFFEN
-        session.add(
-            m.Task(
-                case_id=None,
-                sequence=None,
-                kind=ENTSCHEIDUNG,
-                role=JOBCOACH,
-                title=entscheidung_title(sitzung, gebucht),
-                priority=1,
-                due=as_utc(sitzung.beginn),
-                state=None,
-                status="offen",
-                ref=sitzung_ref(sitzung.id),
-                created_at=as_utc(activity.info().current_attempt_scheduled_time),
-            )
+        await gc.aufgabe_oeffnen(
+            session,
+            kind=ENTSCHEIDUNG,
+            ref=sitzung_ref(sitzung.id),
+            role=JOBCOACH,
+            title=entscheidung_title(sitzung, gebucht),
+            due=as_utc(sitzung.beginn),
+            now=as_utc(activity.info().current_attempt_scheduled_time),
         )
+
+
+# Not a prepare: the `gc_sitzung` workflow of each group session runs it (R21).
+GRUPPENCOACHING_IO = ProcessIO(
+    "gruppencoaching", activities={"pruefe_sitzung": lambda db: GruppencoachingActivities(db).pruefe_sitzung}
+)

@@ -58,9 +58,13 @@ async def kalender_anlegen(db: Database, kalender: InfoKalender, ab: datetime, s
             continue
         keys = [f"{y:04d}-{m:02d}" for y, m in months]
         async with db.unit_of_work(read_only=True) as session:
-            done = set(await session.scalars(
-                select(InfoKalenderMonat.monat).where(InfoKalenderMonat.standort == rule.name, InfoKalenderMonat.monat.in_(keys))
-            ))
+            done = set(
+                await session.scalars(
+                    select(InfoKalenderMonat.monat).where(
+                        InfoKalenderMonat.standort == rule.name, InfoKalenderMonat.monat.in_(keys)
+                    )
+                )
+            )
         if len(done) == len(keys):
             continue
         try:
@@ -79,13 +83,23 @@ async def _generate_month(session: AsyncSession, rule: InfoStandort, year: int, 
     created = 0
     for beginn in termine(rule, year, month):
         taken = await session.scalar(
-            select(Infoveranstaltung.id).where(Infoveranstaltung.standort == rule.name, Infoveranstaltung.beginn == beginn)
+            select(Infoveranstaltung.id).where(
+                Infoveranstaltung.standort == rule.name, Infoveranstaltung.beginn == beginn
+            )
         )
         if taken is None:  # the team lead may have added one at that time already
             session.add(
                 Infoveranstaltung(
-                    standort=rule.name, beginn=beginn, dauer_minuten=rule.dauer_minuten, adresse=rule.adresse, raum=rule.raum,
-                    kapazitaet=rule.kapazitaet, belegt=0, status=GEPLANT, created_at=now, updated_at=now,
+                    standort=rule.name,
+                    beginn=beginn,
+                    dauer_minuten=rule.dauer_minuten,
+                    adresse=rule.adresse,
+                    raum=rule.raum,
+                    kapazitaet=rule.kapazitaet,
+                    belegt=0,
+                    status=GEPLANT,
+                    created_at=now,
+                    updated_at=now,
                 )
             )
             created += 1
@@ -94,13 +108,23 @@ async def _generate_month(session: AsyncSession, rule: InfoStandort, year: int, 
 
 
 async def platz_buchen(
-    db: Database, *, case_id: str, sequence: int, trigger: str, standort: str, ab: datetime, now: datetime, buchen: bool = True
+    db: Database,
+    *,
+    case_id: str,
+    sequence: int,
+    trigger: str,
+    standort: str,
+    ab: datetime,
+    now: datetime,
+    buchen: bool = True,
 ) -> Infoveranstaltung | None:
     """Close the case's current booking and book the next event at `standort` from `ab` on with a
     free place (None: no free place, or `buchen` is False). Repeatable per (case, sequence, trigger)."""
     async with db.unit_of_work() as session:
         earlier = await session.scalar(
-            select(InfoBuchung).where(InfoBuchung.case_id == case_id, InfoBuchung.sequence == sequence, InfoBuchung.trigger == trigger)
+            select(InfoBuchung).where(
+                InfoBuchung.case_id == case_id, InfoBuchung.sequence == sequence, InfoBuchung.trigger == trigger
+            )
         )
         if earlier is not None:
             return await session.get(Infoveranstaltung, earlier.veranstaltung_id)
@@ -127,8 +151,13 @@ async def platz_buchen(
             if await take_place(session, candidate):
                 session.add(
                     InfoBuchung(
-                        veranstaltung_id=candidate, case_id=case_id, sequence=sequence, trigger=trigger,
-                        status=GEBUCHT, created_at=now, updated_at=now,
+                        veranstaltung_id=candidate,
+                        case_id=case_id,
+                        sequence=sequence,
+                        trigger=trigger,
+                        status=GEBUCHT,
+                        created_at=now,
+                        updated_at=now,
                     )
                 )
                 await session.flush()
@@ -151,7 +180,9 @@ async def take_place(session: AsyncSession, veranstaltung_id: int) -> bool:
 
 
 async def _close_current(session: AsyncSession, case_id: str, status: str, now: datetime) -> None:
-    current = list(await session.scalars(select(InfoBuchung).where(InfoBuchung.case_id == case_id, InfoBuchung.status == GEBUCHT)))
+    current = list(
+        await session.scalars(select(InfoBuchung).where(InfoBuchung.case_id == case_id, InfoBuchung.status == GEBUCHT))
+    )
     for booking in current:
         booking.status, booking.updated_at = status, now
         if status in HOLDS_PLACE_NO_MORE:

@@ -13,11 +13,12 @@ from typing import Any
 
 from temporalio import activity
 
+from activities.extensions import ProcessIO
 from activities.infoveranstaltungen import kalender_anlegen, platz_buchen
 from persistence.db import Database
 from persistence.rechtskreiswechsel import Infoveranstaltung
 from statemachines.policy import Policy
-from statemachines.rechtskreiswechsel import BUCHEN, RechtskreiswechselFacts, bucht_platz
+from statemachines.rechtskreiswechsel import BUCHEN, RechtskreiswechselFacts, buchbar_ab, bucht_platz
 from workflows.messages import PrepareRequest, PrepareResult
 
 
@@ -43,7 +44,7 @@ class RechtskreiswechselActivities:
         policy = req.policy or Policy()
         facts = RechtskreiswechselFacts.model_validate(req.facts)
         kalender = policy.rkw_kalender
-        ab = req.now + kalender.mindestvorlauf
+        ab = buchbar_ab(facts, policy, req.now)  # R30: about three months before ALG I ends
         if req.trigger == "nicht_erschienen" and facts.veranstaltung_termin is not None:
             ab = max(ab, facts.veranstaltung_termin + timedelta(minutes=1))  # R33: the next one after the missed event
         await kalender_anlegen(self._db, kalender, ab, facts.standort)
@@ -60,8 +61,19 @@ class RechtskreiswechselActivities:
         data = platz_data(veranstaltung)
         if req.trigger == "veranstaltung_abgesagt":
             termin = facts.veranstaltung_termin
-            data |= {"abgesagte_veranstaltung_id": facts.veranstaltung_id, "abgesagter_termin": termin.isoformat() if termin else None}
+            data |= {
+                "abgesagte_veranstaltung_id": facts.veranstaltung_id,
+                "abgesagter_termin": termin.isoformat() if termin else None,
+            }
         activity.logger.info(
-            "case %s: %s booked event %s", req.case_id, req.trigger, data["veranstaltung_id"] if veranstaltung else "none"
+            "case %s: %s booked event %s",
+            req.case_id,
+            req.trigger,
+            data["veranstaltung_id"] if veranstaltung else "none",
         )
         return PrepareResult(data=data)
+
+
+RECHTSKREISWECHSEL_IO = ProcessIO(
+    "rechtskreiswechsel", prepare={BUCHEN: lambda db: RechtskreiswechselActivities(db).infoveranstaltung_buchen}
+)

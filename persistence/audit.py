@@ -1,32 +1,50 @@
-"""The tamper-evident audit trail: a hash chain over each case's events, and its verifier.
+"""The tamper-evident audit trail: a keyed hash chain over each case's events.
 
 Every `case_events` row stores `prev_hash` (the hash of the case's previous event, or
-GENESIS for sequence 0) and `hash` = sha256 over a canonical JSON of the event's fields.
+GENESIS for sequence 0), `key_id` and `hash` = HMAC-SHA256 under the key `key_id` over a
+canonical JSON of the event's fields (its key id included). The keys live outside the
+database (FAHRPLAN_AUDIT_KEYS, runtime/audit_keys.py), so whoever can rewrite the table
+cannot compute a valid hash for a changed event. Events chained before migration 0008 keep
+their plain sha256 hash and `key_id = UNKEYED`; verification accepts them only up to the
+cut-off that migration recorded, and never after a keyed event of the same case.
+
 The comment enters only through `comment_digest`, a column of its own, so erasing a
 comment (Art. 17 DSGVO, the one change the database triggers allow) keeps the chain intact.
 Chains are per case: writers of different cases never wait for each other.
-The writer (`append_event`), migration 0005 (backfill) and `verify` share this module.
+The keys travel with the Database (`Database(url, audit_keys=...)` puts them into every
+session's `info`), so the writers (`append_event` in record_transition and in the API's
+case start) need no extra argument. Verification: persistence/audit_verify.py.
 """
 
 from __future__ import annotations
 
 import hashlib
+import hmac
 import json
-from collections.abc import AsyncIterator, Mapping
-from dataclasses import dataclass, field
+from collections.abc import Mapping
 from datetime import datetime
 from typing import Any, NamedTuple
 
 from sqlalchemy import bindparam, insert, select
-from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import Session
 
 from persistence import models as m
-from persistence.db import Database, as_utc
+from persistence.db import AUDIT_KEYS_INFO, as_utc
 
 GENESIS = "0" * 64
+UNKEYED = "sha256"  # key_id of the events hashed without a key, before migration 0008
+KEY_ID_LENGTH = 40
 HASHED = (
-    "case_id", "sequence", "trigger", "from_state", "to_state", "actor", "role", "comment_digest", "data", "occurred_at",
+    "case_id",
+    "sequence",
+    "trigger",
+    "from_state",
+    "to_state",
+    "actor",
+    "role",
+    "comment_digest",
+    "data",
+    "occurred_at",
 )
 
 
@@ -43,23 +61,101 @@ def instant(value: datetime) -> str:
     return as_utc(value).isoformat(timespec="microseconds")
 
 
-def event_hash(row: Mapping[str, Any], prev_hash: str) -> str:
-    """sha256 over the canonical JSON (sorted keys, no spaces, UTF-8) of the hashed fields."""
+def canonical(row: Mapping[str, Any], prev_hash: str, key_id: str | None = None) -> str:
+    """The canonical JSON (sorted keys, no spaces, UTF-8) of the hashed fields; a keyed hash
+    covers its key id too, so an event cannot be passed off under another key."""
     fields = {name: row[name] for name in HASHED} | {"occurred_at": instant(row["occurred_at"]), "prev_hash": prev_hash}
-    return _sha256(json.dumps(fields, sort_keys=True, separators=(",", ":"), ensure_ascii=False))
+    if key_id is not None:
+        fields["key_id"] = key_id
+    if row.get("regime") is not None:  # events since migration 0010 seal their regime (R61) too
+        fields["regime"] = row["regime"]
+    return json.dumps(fields, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+
+
+def unkeyed_hash(row: Mapping[str, Any], prev_hash: str) -> str:
+    """The hash of events chained before migration 0008 (and of its 0005 backfill): plain sha256."""
+    return _sha256(canonical(row, prev_hash))
+
+
+class UnknownAuditKey(LookupError):
+    def __init__(self, key_id: str):
+        super().__init__(key_id)
+        self.key_id = key_id
+
+
+class ChainKeys:
+    """The audit chain's keys: every key that may still be needed to verify, and the active one
+    new events are hashed with (rotation as for the payload keys in runtime/codec.py)."""
+
+    def __init__(self, keys: Mapping[str, bytes], active: str):
+        if active not in keys:
+            raise ValueError(f"audit key id {active!r} is not among the audit keys ({', '.join(sorted(keys))})")
+        for kid, key in keys.items():
+            if not kid or len(kid) > KEY_ID_LENGTH or kid == UNKEYED:
+                raise ValueError(f"audit key id {kid!r}: 1 to {KEY_ID_LENGTH} characters, not {UNKEYED!r}")
+            if len(key) < 32:
+                raise ValueError(f"audit key {kid!r} must have at least 32 bytes")
+        self._keys, self.active = dict(keys), active
+
+    @property
+    def key_ids(self) -> list[str]:
+        return sorted(self._keys)
+
+    def seal(self, row: Mapping[str, Any], prev_hash: str, key_id: str) -> str:
+        """HMAC-SHA256 (hex) of the event under `key_id`; UnknownAuditKey if it is not configured."""
+        return self.mac(canonical(row, prev_hash, key_id), key_id)
+
+    def mac(self, message: str, key_id: str) -> str:
+        """HMAC-SHA256 (hex) of a canonical text under `key_id` (events, and the Vermerke's chain)."""
+        key = self._keys.get(key_id)
+        if key is None:
+            raise UnknownAuditKey(key_id)
+        return hmac.new(key, message.encode("utf-8"), hashlib.sha256).hexdigest()
+
+    def __repr__(self) -> str:  # never the keys themselves
+        return f"ChainKeys(active={self.active!r}, key_ids={self.key_ids!r})"
+
+
+def event_hash(row: Mapping[str, Any], prev_hash: str, keys: ChainKeys) -> str:
+    """The hash the event must carry, by its own `key_id` (UNKEYED: the old sha256)."""
+    key_id = row.get("key_id") or UNKEYED
+    return unkeyed_hash(row, prev_hash) if key_id == UNKEYED else keys.seal(row, prev_hash, key_id)
 
 
 def event_row(
-    *, case_id: str, sequence: int, trigger: str, from_state: str | None, to_state: str, actor: str, role: str,
-    comment: str | None, data: dict[str, Any], occurred_at: datetime, prev_hash: str,
+    *,
+    keys: ChainKeys,
+    case_id: str,
+    sequence: int,
+    trigger: str,
+    from_state: str | None,
+    to_state: str,
+    actor: str,
+    role: str,
+    comment: str | None,
+    data: dict[str, Any],
+    occurred_at: datetime,
+    prev_hash: str,
+    regime: str | None = None,
 ) -> dict[str, Any]:
-    """Every column of a new event, its hashes included."""
+    """Every column of a new event, its keyed hash included."""
     row = {
-        "case_id": case_id, "sequence": sequence, "trigger": trigger, "from_state": from_state, "to_state": to_state,
-        "actor": actor, "role": role, "comment": comment, "comment_digest": comment_digest(comment), "data": data,
-        "occurred_at": as_utc(occurred_at), "prev_hash": prev_hash,
+        "case_id": case_id,
+        "sequence": sequence,
+        "trigger": trigger,
+        "from_state": from_state,
+        "to_state": to_state,
+        "actor": actor,
+        "role": role,
+        "comment": comment,
+        "comment_digest": comment_digest(comment),
+        "data": data,
+        "occurred_at": as_utc(occurred_at),
+        "prev_hash": prev_hash,
+        "key_id": keys.active,
+        "regime": regime,
     }
-    row["hash"] = event_hash(row, prev_hash)
+    row["hash"] = keys.seal(row, prev_hash, keys.active)
     return row
 
 
@@ -76,6 +172,9 @@ HEAD = (
     .order_by(_events.c.sequence.desc())
     .limit(1)
 )
+HASH_AT = select(_events.c.hash).where(
+    _events.c.case_id == bindparam("case_id"), _events.c.sequence == bindparam("sequence")
+)
 APPEND = insert(_events)
 
 
@@ -86,111 +185,24 @@ def head(session: Session, case_id: str) -> Head | None:
     return Head(found.sequence, found.hash) if found else None
 
 
+def hash_at(session: Session, case_id: str, sequence: int) -> str | None:
+    """The hash of the case's event `sequence` (a retried record_transition reports it again)."""
+    return session.execute(HASH_AT, {"case_id": case_id, "sequence": sequence}).scalar()
+
+
+def session_keys(session: Session) -> ChainKeys:
+    keys = session.info.get(AUDIT_KEYS_INFO)
+    if keys is None:
+        raise RuntimeError(
+            "no audit chain key: open the database with Database(url, audit_keys=...) "
+            "(entry points: persistence.open.open_database(settings))"
+        )
+    return keys
+
+
 def append_event(session: Session, *, prev: Head | None, **fields: Any) -> str:
     """Insert the next event of a case after `prev` (None: the first); returns its hash.
     The unique (case_id, sequence) turns a concurrent duplicate into an IntegrityError."""
-    row = event_row(prev_hash=prev.hash if prev else GENESIS, **fields)
+    row = event_row(keys=session_keys(session), prev_hash=prev.hash if prev else GENESIS, **fields)
     session.execute(APPEND, row)
     return row["hash"]
-
-
-# --- verification ------------------------------------------------------------------------------
-
-
-@dataclass
-class Break:
-    case_id: str
-    sequence: int
-    reason: str
-
-
-@dataclass
-class Report:
-    cases: int = 0
-    events: int = 0
-    erased_comments: int = 0
-    heads: list[str] = field(default_factory=list)  # "case_id:sequence:hash" of each chain's last event
-    broken: Break | None = None
-
-    @property
-    def ok(self) -> bool:
-        return self.broken is None
-
-    @property
-    def heads_digest(self) -> str:
-        """One value for all chain heads: note it elsewhere to detect a rewrite of whole chains."""
-        return _sha256("\n".join(sorted(self.heads)))
-
-
-def check_event(row: Mapping[str, Any], prev: Head | None) -> str | None:
-    """What is wrong with an event after `prev` (None: the first of its case), or None."""
-    expected_sequence, expected_prev = (0, GENESIS) if prev is None else (prev.sequence + 1, prev.hash)
-    if row["sequence"] != expected_sequence:
-        return f"Sequenz {row['sequence']} statt {expected_sequence} (Ereignis fehlt oder ist vertauscht)"
-    if row["prev_hash"] != expected_prev:
-        return f"prev_hash {row['prev_hash']} passt nicht zum Vorgänger ({expected_prev})"
-    if row["comment"] is not None and comment_digest(row["comment"]) != row["comment_digest"]:
-        return "Kommentar passt nicht zu comment_digest (Kommentar verändert)"
-    recomputed = event_hash(row, row["prev_hash"])
-    if row["hash"] != recomputed:
-        return f"hash {row['hash']} weicht ab, neu berechnet {recomputed} (Inhalt verändert)"
-    return None
-
-
-async def _rows(session: AsyncSession) -> AsyncIterator[Mapping[str, Any]]:
-    stmt = select(m.CaseEvent.__table__).order_by(m.CaseEvent.case_id, m.CaseEvent.sequence)
-    result = await session.stream(stmt.execution_options(yield_per=1000))
-    async for row in result.mappings():
-        yield row
-
-
-async def verify(db: Database) -> Report:
-    """Walk every case's chain; stop at the first broken link."""
-    report = Report()
-    async with db.unit_of_work(read_only=True) as session:
-        versions = {row.case_id: row.version for row in await session.execute(select(m.Case.case_id, m.Case.version))}
-        current, prev = None, None
-        async for row in _rows(session):
-            if row["case_id"] != current:
-                if (broken := _tail(current, prev, versions, report)) is not None:
-                    report.broken = broken
-                    return report
-                current, prev = row["case_id"], None
-                report.cases += 1
-            report.events += 1
-            report.erased_comments += row["comment"] is None and row["comment_digest"] is not None
-            if (reason := check_event(row, prev)) is not None:
-                report.broken = Break(row["case_id"], row["sequence"], reason)
-                return report
-            prev = Head(row["sequence"], row["hash"])
-        report.broken = _tail(current, prev, versions, report)
-        if report.broken is None:
-            missing = sorted(set(versions) - {h.split(":")[0] for h in report.heads})
-            if missing:
-                report.broken = Break(missing[0], 0, "Fall ohne ein einziges Ereignis (Verlauf gelöscht)")
-    return report
-
-
-def _tail(case_id: str | None, last: Head | None, versions: dict[str, int], report: Report) -> Break | None:
-    """A case's chain must reach the event its read model last recorded (a cut-off tail)."""
-    if case_id is None or last is None:
-        return None
-    report.heads.append(f"{case_id}:{last.sequence}:{last.hash}")
-    version = versions.get(case_id)
-    if version is not None and version > last.sequence:
-        reason = f"Ereignisse ab Sequenz {last.sequence + 1} fehlen (Fall steht auf {version})"
-        return Break(case_id, last.sequence + 1, reason)
-    return None
-
-
-def summary(report: Report) -> str:
-    lines = [
-        f"Fälle: {report.cases}, Ereignisse: {report.events}, gelöschte Kommentare: {report.erased_comments}",
-        f"Kopf-Hash aller Ketten: {report.heads_digest}",
-    ]
-    if report.broken is None:
-        lines.append("Audit-Kette intakt.")
-    else:
-        b = report.broken
-        lines.append(f"Audit-Kette GEBROCHEN: Fall {b.case_id}, Sequenz {b.sequence}: {b.reason}")
-    return "\n".join(lines)

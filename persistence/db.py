@@ -8,11 +8,14 @@ and to the sync drivers (sqlite3, psycopg 3) for `run` and for Alembic (`sync_ur
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import contextvars
+import os
 from collections.abc import AsyncIterator, Callable
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import asynccontextmanager
 from datetime import UTC, datetime
+from pathlib import Path
 from typing import Any, TypeVar
 
 from sqlalchemy import Engine, create_engine, event, text
@@ -29,6 +32,7 @@ CONNECT_TIMEOUT_SECONDS = 3
 POOL_TIMEOUT_SECONDS = 5
 _POSTGRES_SCHEMES = ("postgresql", "postgres")
 _SQLITE_BEGIN = "fahrplan_sqlite_begin"  # execution option read by the SQLite "begin" listener
+AUDIT_KEYS_INFO = "fahrplan_audit_keys"  # Session.info key of the audit chain's keys (persistence/audit.py)
 
 
 def _backend(url: URL) -> str:
@@ -61,6 +65,28 @@ def as_utc(value: datetime | None) -> datetime | None:
     return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
 
 
+def private_sqlite_file(url: str | URL, create_directory: bool = False) -> None:
+    """A SQLite database file (it holds personal data) is created 0600 before SQLite opens it
+    (its directory 0700, when asked to create that); SQLite gives its -wal and -shm files the
+    database file's mode. Files made before this was so are tightened (where they are ours)."""
+    parsed = make_url(url)
+    if _backend(parsed) != "sqlite" or not parsed.database or parsed.database == ":memory:":
+        return
+    path = Path(parsed.database)
+    if not path.parent.exists():
+        if not create_directory:
+            return  # SQLite will report it
+        path.parent.mkdir(parents=True, mode=0o700)
+    try:
+        os.close(os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600))  # empty: a valid new database
+    except FileExistsError:
+        pass
+    for existing in (path, path.with_name(path.name + "-wal"), path.with_name(path.name + "-shm")):
+        with contextlib.suppress(OSError):  # missing, or not ours to change
+            if existing.stat().st_mode & 0o077:
+                existing.chmod(0o600)
+
+
 def configure_sqlite(engine: Engine) -> None:
     """WAL, foreign keys and a busy timeout on every connection; writers lock at BEGIN.
 
@@ -83,6 +109,9 @@ def configure_sqlite(engine: Engine) -> None:
             cursor.execute("PRAGMA synchronous=NORMAL")
             cursor.execute("PRAGMA foreign_keys=ON")
             cursor.execute(f"PRAGMA busy_timeout={SQLITE_BUSY_TIMEOUT_MS}")
+            # Deleted and overwritten content is zeroed, not left in free space (Art. 17 erasure:
+            # persistence/erasure.py). Many builds have it on already; this one must not depend on it.
+            cursor.execute("PRAGMA secure_delete=ON")
         finally:
             cursor.close()
 
@@ -95,10 +124,18 @@ def configure_sqlite(engine: Engine) -> None:
 
 class Database:
     """The engines and their session factories: `unit_of_work()` is one transaction on the async
-    engine, `run(work)` one transaction on the sync engine in one of the database threads."""
+    engine, `run(work)` one transaction on the sync engine in one of the database threads.
 
-    def __init__(self, url: str, *, echo: bool = False, pool_size: int = 15, max_overflow: int = 0):
+    `audit_keys` (persistence.audit.ChainKeys) are the keys of the audit chain: every session
+    carries them in its `info`, for the writers of events and for verification. Without them
+    the database can be read and written, but no audit event appended."""
+
+    def __init__(
+        self, url: str, *, echo: bool = False, pool_size: int = 15, max_overflow: int = 0, audit_keys: Any = None
+    ):
         self.url = async_url(url)
+        self.audit_keys = audit_keys
+        info = {AUDIT_KEYS_INFO: audit_keys}
         self.backend = _backend(self.url)
         options: dict[str, Any] = {"echo": echo}
         if self.backend == "postgresql":
@@ -118,19 +155,22 @@ class Database:
         # pool is its own: on PostgreSQL a process may hold up to 2 x pool_size connections.
         self.sync_engine: Engine = create_engine(sync_url(url), **options)
         if self.backend == "sqlite":
+            private_sqlite_file(url)
             configure_sqlite(self.engine.sync_engine)
             configure_sqlite(self.sync_engine)
         self._thread_count = SQLITE_THREADS if self.backend == "sqlite" else pool_size + max_overflow
         self._threads = self._new_threads()
-        self._sync_sessions = sessionmaker(self.sync_engine, expire_on_commit=False)
+        self._sync_sessions = sessionmaker(self.sync_engine, expire_on_commit=False, info=info)
         # `run`'s readers need no transaction: BEGIN and COMMIT would cost a statement each (on
         # PostgreSQL a round trip each) around what is one statement per read.
         autocommit = {_SQLITE_BEGIN: ""} if self.backend == "sqlite" else {"isolation_level": "AUTOCOMMIT"}
-        self._sync_read_sessions = sessionmaker(self.sync_engine.execution_options(**autocommit), expire_on_commit=False)
+        self._sync_read_sessions = sessionmaker(
+            self.sync_engine.execution_options(**autocommit), expire_on_commit=False, info=info
+        )
         self._reader = self.engine.execution_options(**{_SQLITE_BEGIN: "DEFERRED"})
         # Objects stay readable after the commit: callers return them from the unit of work.
-        self.sessions = async_sessionmaker(self.engine, expire_on_commit=False)
-        self._read_sessions = async_sessionmaker(self._reader, expire_on_commit=False)
+        self.sessions = async_sessionmaker(self.engine, expire_on_commit=False, info=info)
+        self._read_sessions = async_sessionmaker(self._reader, expire_on_commit=False, info=info)
         # SQLite has one writer at a time. Writers of this process queue here, in
         # order, instead of polling the file lock with SQLite's growing busy sleeps
         # (which made the slowest transitions wait seconds under load).
@@ -188,10 +228,30 @@ class Database:
         # transaction goes on in the thread and the next writer waits until it has ended.
         return await asyncio.shield(done)
 
+    def read_here(self, work: Callable[[Session], T]) -> T:
+        """`work(session)` as a read in the calling thread, without a transaction (as `run`'s readers):
+        for code that runs in a thread of its own, e.g. the worker's metrics endpoint on a scrape."""
+        with self._sync_read_sessions() as session, session.begin():
+            return work(session)
+
     def _release_writer(self, done: asyncio.Future) -> None:
         self._writer.release()
         if not done.cancelled():
             done.exception()  # retrieved: a cancelled caller's failure is not "never retrieved"
+
+    async def checkpoint(self) -> tuple[int, int, int] | None:
+        """SQLite: copy the write-ahead log into the database file and truncate it (after an
+        erasure, so overwritten values leave the -wal file too); returns (busy, log frames,
+        checkpointed frames). Waits for readers up to the busy timeout. None on PostgreSQL."""
+        if self.backend != "sqlite":
+            return None
+        engine = self.sync_engine.execution_options(**{_SQLITE_BEGIN: ""})  # outside any transaction
+
+        def run() -> tuple[int, int, int]:
+            with engine.connect() as connection:
+                return tuple(connection.exec_driver_sql("PRAGMA wal_checkpoint(TRUNCATE)").one())
+
+        return await asyncio.get_running_loop().run_in_executor(self._threads, run)
 
     async def ping(self) -> bool:
         try:

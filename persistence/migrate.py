@@ -13,7 +13,7 @@ from pathlib import Path
 from alembic import command
 from alembic.config import Config
 
-from persistence.db import sync_url
+from persistence.db import private_sqlite_file
 
 ALEMBIC_INI = Path(__file__).with_name("alembic.ini")
 
@@ -26,15 +26,9 @@ def alembic_config(url: str) -> Config:
     return config
 
 
-def _ensure_sqlite_directory(url: str) -> None:
-    parsed = sync_url(url)
-    if parsed.get_backend_name() == "sqlite" and parsed.database and parsed.database != ":memory:":
-        Path(parsed.database).parent.mkdir(parents=True, exist_ok=True)
-
-
 def upgrade(url: str, revision: str = "heads") -> None:
     """Migrate the database at `url` (sqlite:///… or postgresql://…) to `revision`."""
-    _ensure_sqlite_directory(url)
+    private_sqlite_file(url, create_directory=True)  # 0600 (0700) before Alembic's engine opens it
     command.upgrade(alembic_config(url), revision)
 
 

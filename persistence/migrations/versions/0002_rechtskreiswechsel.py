@@ -51,7 +51,9 @@ def upgrade() -> None:
         sa.Column("updated_at", TIMESTAMP, nullable=False),
         sa.UniqueConstraint("case_id", "sequence", "trigger", name="uq_infoveranstaltung_buchungen_step"),
     )
-    op.create_index("ix_infoveranstaltung_buchungen_veranstaltung_id", "infoveranstaltung_buchungen", ["veranstaltung_id"])
+    op.create_index(
+        "ix_infoveranstaltung_buchungen_veranstaltung_id", "infoveranstaltung_buchungen", ["veranstaltung_id"]
+    )
     op.create_index("ix_infoveranstaltung_buchungen_case_id", "infoveranstaltung_buchungen", ["case_id"])
 
     op.create_table(

@@ -17,7 +17,7 @@ from collections.abc import Sequence
 import sqlalchemy as sa
 from alembic import op
 
-from persistence.audit import GENESIS, comment_digest, event_hash
+from persistence.audit import GENESIS, comment_digest, unkeyed_hash
 
 revision: str = "0005"
 down_revision: str | tuple[str, ...] | None = ("0002", "0003", "0004")
@@ -25,7 +25,19 @@ branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
 TIMESTAMP = sa.DateTime(timezone=True)
-EVENT_COLUMNS = ("id", "case_id", "sequence", "trigger", "from_state", "to_state", "actor", "role", "comment", "data", "occurred_at")
+EVENT_COLUMNS = (
+    "id",
+    "case_id",
+    "sequence",
+    "trigger",
+    "from_state",
+    "to_state",
+    "actor",
+    "role",
+    "comment",
+    "data",
+    "occurred_at",
+)
 SQLITE_MESSAGE = "case_events ist unveraenderlich: nur comment darf auf NULL gesetzt werden"
 
 POSTGRES_UP = [
@@ -39,7 +51,8 @@ POSTGRES_UP = [
         END IF;
         RAISE EXCEPTION '% ist unveränderlich: % nicht erlaubt', TG_TABLE_NAME, TG_OP
             USING ERRCODE = 'restrict_violation',
-                  HINT = 'Einzige erlaubte Änderung: case_events.comment auf NULL setzen (Löschung nach Art. 17 DSGVO).';
+                  HINT = 'Einzige erlaubte Änderung: case_events.comment auf NULL setzen '
+                         '(Löschung nach Art. 17 DSGVO).';
     END
     $$
     """,
@@ -55,20 +68,30 @@ POSTGRES_UP = [
     ),
 ]
 POSTGRES_DOWN = [
-    *(f"DROP TRIGGER {table}_{kind} ON {table}" for table in ("case_events", "erasures") for kind in ("append_only", "no_truncate")),
+    *(
+        f"DROP TRIGGER {table}_{kind} ON {table}"
+        for table in ("case_events", "erasures")
+        for kind in ("append_only", "no_truncate")
+    ),
     "DROP FUNCTION fahrplan_append_only()",
 ]
 _UNCHANGED = " AND ".join(
     f"NEW.{c} IS OLD.{c}" for c in (*EVENT_COLUMNS, "comment_digest", "prev_hash", "hash") if c != "comment"
 )
 SQLITE_UP = [
-    f"CREATE TRIGGER case_events_no_delete BEFORE DELETE ON case_events BEGIN SELECT RAISE(ABORT, '{SQLITE_MESSAGE}'); END",
-    f"CREATE TRIGGER case_events_no_update BEFORE UPDATE ON case_events WHEN NOT (NEW.comment IS NULL AND {_UNCHANGED}) "
+    "CREATE TRIGGER case_events_no_delete BEFORE DELETE ON case_events "
     f"BEGIN SELECT RAISE(ABORT, '{SQLITE_MESSAGE}'); END",
-    "CREATE TRIGGER erasures_no_delete BEFORE DELETE ON erasures BEGIN SELECT RAISE(ABORT, 'erasures ist unveraenderlich'); END",
-    "CREATE TRIGGER erasures_no_update BEFORE UPDATE ON erasures BEGIN SELECT RAISE(ABORT, 'erasures ist unveraenderlich'); END",
+    "CREATE TRIGGER case_events_no_update BEFORE UPDATE ON case_events "
+    f"WHEN NOT (NEW.comment IS NULL AND {_UNCHANGED}) BEGIN SELECT RAISE(ABORT, '{SQLITE_MESSAGE}'); END",
+    "CREATE TRIGGER erasures_no_delete BEFORE DELETE ON erasures "
+    "BEGIN SELECT RAISE(ABORT, 'erasures ist unveraenderlich'); END",
+    "CREATE TRIGGER erasures_no_update BEFORE UPDATE ON erasures "
+    "BEGIN SELECT RAISE(ABORT, 'erasures ist unveraenderlich'); END",
 ]
-SQLITE_DOWN = [f"DROP TRIGGER {name}" for name in ("case_events_no_delete", "case_events_no_update", "erasures_no_delete", "erasures_no_update")]
+SQLITE_DOWN = [
+    f"DROP TRIGGER {name}"
+    for name in ("case_events_no_delete", "case_events_no_update", "erasures_no_delete", "erasures_no_update")
+]
 
 
 def _backfill() -> None:
@@ -76,8 +99,11 @@ def _backfill() -> None:
     events = sa.table(
         "case_events",
         *(sa.column(c) for c in EVENT_COLUMNS if c not in ("data", "occurred_at")),
-        sa.column("data", sa.JSON()), sa.column("occurred_at", TIMESTAMP),
-        sa.column("comment_digest"), sa.column("prev_hash"), sa.column("hash"),
+        sa.column("data", sa.JSON()),
+        sa.column("occurred_at", TIMESTAMP),
+        sa.column("comment_digest"),
+        sa.column("prev_hash"),
+        sa.column("hash"),
     )
     bind = op.get_bind()
     rows = bind.execute(sa.select(events).order_by(events.c.case_id, events.c.sequence)).mappings().all()
@@ -86,9 +112,11 @@ def _backfill() -> None:
         if row["case_id"] != case_id:
             case_id, prev_hash = row["case_id"], GENESIS
         values = dict(row) | {"comment_digest": comment_digest(row["comment"])}
-        digest = event_hash(values, prev_hash)
+        digest = unkeyed_hash(values, prev_hash)
         bind.execute(
-            events.update().where(events.c.id == row["id"]).values(comment_digest=values["comment_digest"], prev_hash=prev_hash, hash=digest)
+            events.update()
+            .where(events.c.id == row["id"])
+            .values(comment_digest=values["comment_digest"], prev_hash=prev_hash, hash=digest)
         )
         prev_hash = digest
 
