@@ -3,38 +3,61 @@
 from __future__ import annotations
 
 from contextlib import asynccontextmanager
+from typing import Any
 
 from fastapi import FastAPI
 from temporalio.client import Client
 
-from api import errors
-from api import openapi_problems
-from api.limits import RequestLimits
+from api import docs, errors, openapi_problems, pages
 from api.auth import oidc_verifier
-from api.cases import CaseService
-from api.gruppencoaching import SitzungService
-from api.routes import cases, codec, health, inbox, me, processes
-from api.routes import gruppencoaching
-from api.routes import infoveranstaltungen
-from api.routes import loeschung
-from api import kooperationsplan as kp
+from api.body_timeout import BodyTimeout
+from api.limits import RequestLimits
+from api.routes import (
+    arbeitgeber,
+    cases,
+    codec,
+    gruppencoaching,
+    health,
+    inbox,
+    infoveranstaltungen,
+    loeschung,
+    me,
+    metrics,
+    people,
+    processes,
+    teilnehmendenzugang,
+    vermerke,
+)
 from api.routes import kooperationsplan as kp_routes
+from api.routes import staff as staff_routes
+from api.routes.params import KnownQuery
+from api.security_headers import SecurityHeaders
+from api.tracing import RequestSpans
+from api.usecases import UseCases
 from persistence.db import Database
+from persistence.open import open_database
+from runtime.metrics import sdk_runtime
 from runtime.settings import Settings
 from runtime.temporal import connect
 from runtime.tokens import load_tokens
+from runtime.tracing import temporal_interceptors, tracer_from_settings
 
 PREFIX = "/api/v1"
 
 
-def create_app(settings: Settings, client: Client | None = None, db: Database | None = None) -> FastAPI:
-    """Build the app; pass `client` and `db` to reuse existing connections (tests, `fahrplan up`)."""
+def create_app(
+    settings: Settings, client: Client | None = None, db: Database | None = None, tracer: Any = None
+) -> FastAPI:
+    """Build the app; pass `client` and `db` to reuse existing connections (tests, `fahrplan up`).
+    `tracer`: an OpenTelemetry tracer for request spans; None: FAHRPLAN_OTLP_ENDPOINT's, if set."""
+    tracer = tracer or tracer_from_settings(settings, "fahrplan-api")
 
     @asynccontextmanager
     async def lifespan(app: FastAPI):
         owned = []
         if getattr(app.state, "client", None) is None:
-            _wire(app, await connect(settings), Database(settings.db_url), settings)
+            temporal = await connect(settings, runtime=sdk_runtime(), interceptors=temporal_interceptors(tracer))
+            _wire(app, temporal, open_database(settings), settings)
             owned.append(app.state.db)
         yield
         for database in owned:
@@ -46,7 +69,8 @@ def create_app(settings: Settings, client: Client | None = None, db: Database | 
         version="0.1.0",
         lifespan=lifespan,
         openapi_url=f"{PREFIX}/openapi.json",
-        docs_url="/docs",
+        docs_url=None,  # api/docs.py serves /docs and /redoc from bundled files, never a CDN
+        redoc_url=None,
     )
     app.state.settings = settings
     app.state.tokens = load_tokens(settings)
@@ -57,18 +81,35 @@ def create_app(settings: Settings, client: Client | None = None, db: Database | 
     errors.install(app)
     app.add_middleware(RequestLimits, max_body_bytes=settings.max_body_bytes)  # 413, 415, 500 at the edge
     openapi_problems.install(app)  # every documented error is a Problem
-    codec.install(app, settings)  # /codec for the Temporal UI, with CORS for its origin (outermost)
-    for router in (cases.router, processes.router, inbox.router, health.router, me.router):
-        app.include_router(router, prefix=PREFIX)
-    app.include_router(gruppencoaching.router, prefix=PREFIX)
-    app.include_router(kp_routes.router, prefix=PREFIX)
-    app.include_router(infoveranstaltungen.router, prefix=PREFIX)
-    app.include_router(loeschung.router, prefix=PREFIX)
+    codec.install(app, settings)  # /codec for the Temporal UI, with CORS for its origin
+    docs.install(app)  # /docs and /redoc from bundled files, never a CDN
+    app.add_middleware(BodyTimeout, seconds=settings.api_body_timeout_seconds)  # 408 for slow bodies
+    app.add_middleware(SecurityHeaders)  # nosniff, no-store, CSP and no framing on pages (outermost)
+    if tracer is not None:
+        app.add_middleware(RequestSpans, tracer=tracer)  # around everything: the request's trace
+    routers = (
+        cases.router,
+        processes.router,
+        inbox.router,
+        health.router,
+        me.router,
+        gruppencoaching.router,
+        kp_routes.router,
+        infoveranstaltungen.router,
+        loeschung.router,
+        staff_routes.router,
+        people.router,
+        arbeitgeber.router,
+        vermerke.router,
+        teilnehmendenzugang.router,
+    )
+    for router in routers:  # every route refuses query parameters it does not declare (422)
+        app.include_router(router, prefix=PREFIX, dependencies=[KnownQuery])
+    app.include_router(metrics.router)  # /metrics, outside the API's prefix (Prometheus' default path)
+    pages.install(app)  # the workbench at / (api/pages/): German pages on the same use cases
     return app
 
 
 def _wire(app: FastAPI, client: Client, db: Database, settings: Settings) -> None:
     app.state.client, app.state.db = client, db
-    app.state.cases = CaseService(db, client, settings, converters=kp.converters(settings))
-    app.state.kooperationsplan = kp.KooperationsplanService(db, settings)
-    app.state.sitzungen = SitzungService(db, client, settings)
+    app.state.usecases = UseCases.build(db, client, settings)

@@ -1,7 +1,9 @@
 """Every error leaves the API as application/problem+json (RFC 9457).
 
-Domain errors map to HTTP in this one place; routes only raise `Problem`s.
-No stack traces, SQL or internal messages reach a response.
+Domain errors (statemachines/refusals.py, raised by the use cases and by routes) map to HTTP in
+this one place: a status per refusal kind, the slug, German title and detail, their extra members,
+Retry-After when the error says when to try again. `Problem` is for what only HTTP knows (401
+with its challenge). No stack traces, SQL or internal messages reach a response.
 """
 
 from __future__ import annotations
@@ -17,26 +19,76 @@ from fastapi.responses import JSONResponse
 from sqlalchemy.exc import DBAPIError, InterfaceError, OperationalError
 from sqlalchemy.exc import TimeoutError as SQLAlchemyTimeoutError
 from starlette.exceptions import HTTPException as StarletteHTTPException
-from temporalio.client import WorkflowUpdateRPCTimeoutOrCancelledError
+
+from api.validation_texts import field_of, german
+from runtime.metrics import REFUSALS
+from statemachines.refusals import RETRY_AFTER_SECONDS, DomainError, Refusal
 
 PROBLEM_JSON = "application/problem+json"
-RETRY_AFTER_SECONDS = "5"
 log = logging.getLogger("fahrplan.api")
 
 
+STATUS = {
+    Refusal.NOT_ALLOWED: 409,
+    Refusal.FORBIDDEN: 403,
+    Refusal.INVALID: 422,
+    Refusal.UNKNOWN: 404,
+    Refusal.CONFLICT: 409,
+    Refusal.UNAVAILABLE: 503,
+}
+
+
 class Problem(Exception):
-    def __init__(self, status: int, slug: str, title: str, detail: str, headers: dict[str, str] | None = None, **extra: Any):
+    """An error only HTTP knows (authentication with its challenge); domain errors are DomainError."""
+
+    def __init__(
+        self, status: int, slug: str, title: str, detail: str, headers: dict[str, str] | None = None, **extra: Any
+    ):
         super().__init__(detail)
         self.status, self.slug, self.title, self.detail = status, slug, title, detail
         self.headers, self.extra = headers, extra
 
 
-def not_found(what: str) -> Problem:
-    return Problem(404, "not-found", "Nicht gefunden", what)
+def unauthorized(detail: str, invalid: bool = True) -> Problem:
+    challenge = 'Bearer error="invalid_token"' if invalid else "Bearer"
+    return Problem(401, "unauthorized", "Nicht angemeldet", detail, headers={"WWW-Authenticate": challenge})
 
 
-def problem_response(request: Request, status: int, slug: str, title: str, detail: str, headers=None, **extra) -> JSONResponse:
-    body = {"type": f"/problems/{slug}", "title": title, "status": status, "detail": detail, "instance": request.url.path[:200]}
+def status_of(error: DomainError) -> int:
+    return STATUS[error.kind]
+
+
+def problem_body(error: DomainError, instance: str | None = None) -> dict[str, Any]:
+    """The problem+json members of a domain error. Every problem names its `instance`, also a
+    refusal kept as the answer to an Idempotency-Key (StepRefused), which is otherwise repeated as
+    it was (a kept problem body's own `instance` is replaced by the request's path)."""
+    body: dict[str, Any] = {"type": f"/problems/{error.slug}", "title": error.title, "status": status_of(error)}
+    body["detail"] = error.detail
+    body.update(error.extra)
+    if isinstance(body.get("errors"), list):  # pydantic's findings, in German (item 7 of issue 15)
+        body["errors"] = _json_safe_errors(body["errors"])
+    if instance is not None:
+        body["instance"] = instance
+    return body
+
+
+def domain_response(request: Request, error: DomainError) -> JSONResponse:
+    REFUSALS.labels(error.kind.name.lower()).inc()
+    headers = {"Retry-After": str(error.retry_after)} if error.retry_after is not None else None
+    body = problem_body(error, request.url.path[:200])
+    return JSONResponse(body, status_code=body["status"], media_type=PROBLEM_JSON, headers=headers)
+
+
+def problem_response(
+    request: Request, status: int, slug: str, title: str, detail: str, headers=None, **extra
+) -> JSONResponse:
+    body = {
+        "type": f"/problems/{slug}",
+        "title": title,
+        "status": status,
+        "detail": detail,
+        "instance": request.url.path[:200],
+    }
     body.update(extra)
     return JSONResponse(body, status_code=status, media_type=PROBLEM_JSON, headers=headers)
 
@@ -54,6 +106,7 @@ HTTP_TEXTS = {
     400: ("Ungültige Anfrage", "Die Anfrage ist fehlerhaft."),
     404: ("Nicht gefunden", "Diese Adresse gibt es nicht."),
     405: ("Methode nicht erlaubt", "Diese Methode ist für diese Adresse nicht erlaubt."),
+    408: ("Zeitüberschreitung", "Die Anfrage kam nicht rechtzeitig vollständig an."),
     413: ("Anfrage zu groß", "Die Anfrage ist zu groß."),
     414: ("Adresse zu lang", "Pfad und Suchparameter sind zu lang (höchstens 2048 Bytes)."),
     415: ("Nicht unterstütztes Format", "Der Inhalt muss JSON sein (Content-Type: application/json)."),
@@ -70,11 +123,15 @@ def _short(value: Any) -> Any:
     return value
 
 
-def _json_safe_errors(errors: list[dict[str, Any]]) -> list[dict[str, Any]]:
-    return [
-        {"loc": [_short(part) for part in e.get("loc", ())], "msg": _short(e.get("msg", "")), "type": e.get("type", "")}
-        for e in errors[:MAX_ERRORS]
-    ]
+def _json_safe_errors(errors: list[Any]) -> list[dict[str, Any]]:
+    """Each error with its field and a German text (api/validation_texts.py); never the input."""
+    safe = []
+    for e in errors[:MAX_ERRORS]:
+        if not isinstance(e, dict):
+            continue
+        loc = [_short(part) for part in e.get("loc", ())]
+        safe.append({"loc": loc, "field": field_of(loc), "msg": _short(german(e)), "type": e.get("type", "")})
+    return safe
 
 
 def log_crash(request: Request, exc: BaseException) -> None:
@@ -87,7 +144,9 @@ def log_crash(request: Request, exc: BaseException) -> None:
 
 
 def internal_error(request: Request) -> JSONResponse:
-    return problem_response(request, 500, "internal-error", "Interner Fehler", "Ein unerwarteter Fehler ist aufgetreten.")
+    return problem_response(
+        request, 500, "internal-error", "Interner Fehler", "Ein unerwarteter Fehler ist aufgetreten."
+    )
 
 
 def install(app: FastAPI) -> None:
@@ -95,11 +154,21 @@ def install(app: FastAPI) -> None:
     async def _problem(request: Request, exc: Problem) -> JSONResponse:
         return problem_response(request, exc.status, exc.slug, exc.title, exc.detail, exc.headers, **exc.extra)
 
+    @app.exception_handler(DomainError)
+    async def _refused(request: Request, exc: DomainError) -> JSONResponse:
+        return domain_response(request, exc)
+
     @app.exception_handler(RequestValidationError)
     async def _invalid(request: Request, exc: RequestValidationError) -> JSONResponse:
+        errors = _json_safe_errors(list(exc.errors()))
+        first = f" {errors[0]['field'] or 'Inhalt'}: {errors[0]['msg']}." if errors else ""
         return problem_response(
-            request, 422, "invalid-request", "Ungültige Anfrage", "Die Anfrage ist unvollständig oder ungültig.",
-            errors=_json_safe_errors(exc.errors()),
+            request,
+            422,
+            "invalid-request",
+            "Ungültige Anfrage",
+            "Die Anfrage ist unvollständig oder ungültig." + first,
+            errors=errors,
         )
 
     @app.exception_handler(StarletteHTTPException)
@@ -117,20 +186,12 @@ def install(app: FastAPI) -> None:
             return await _crash(request, exc)
         log.warning("database not answering on %s %s: %s", request.method, request.url.path, type(exc).__name__)
         return problem_response(
-            request, 503, "unavailable", "Vorübergehend nicht verfügbar",
+            request,
+            503,
+            "unavailable",
+            "Vorübergehend nicht verfügbar",
             "Die Datenbank antwortet gerade nicht. Bitte erneut versuchen (mit demselben Idempotency-Key).",
-            {"Retry-After": RETRY_AFTER_SECONDS},
-        )
-
-    @app.exception_handler(WorkflowUpdateRPCTimeoutOrCancelledError)
-    async def _update_pending(request: Request, exc: Exception) -> JSONResponse:
-        # The update waited past its timeout (e.g. its activity retries while the database is down):
-        # it may still be applied; the same Idempotency-Key (same update id) picks up its outcome.
-        log.warning("transition not confirmed in time on %s %s", request.method, request.url.path)
-        return problem_response(
-            request, 503, "unavailable", "Vorübergehend nicht verfügbar",
-            "Temporal hat den Schritt nicht rechtzeitig bestätigt. Bitte mit demselben Idempotency-Key erneut versuchen.",
-            {"Retry-After": RETRY_AFTER_SECONDS},
+            {"Retry-After": str(RETRY_AFTER_SECONDS)},
         )
 
     @app.exception_handler(Exception)

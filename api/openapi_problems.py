@@ -17,9 +17,32 @@ from typing import Any
 
 from fastapi import FastAPI
 from fastapi.routing import APIRoute
+from pydantic import BaseModel, ConfigDict, Field
 
 from api.errors import PROBLEM_JSON
-from api.schemas import ProblemPublic
+
+
+class ProblemError(BaseModel):
+    """One finding of a 422, in German (api/validation_texts.py)."""
+
+    loc: list[str | int]
+    field: str = Field("", examples=["person.anschrift.plz"], description="das Feld, wie man es schreibt")
+    msg: str = Field(examples=["Pflichtfeld fehlt"], description="was falsch ist, auf Deutsch")
+    type: str = Field(examples=["missing"], description="die Art des Fehlers (pydantic)")
+
+
+class ProblemPublic(BaseModel):
+    """An error as application/problem+json (RFC 9457); some carry more members
+    (e.g. `allowed_triggers`, `roles`, `state`)."""
+
+    model_config = ConfigDict(extra="allow", title="Problem")
+    type: str = Field(examples=["/problems/not-found"])
+    title: str
+    status: int
+    detail: str
+    instance: str | None = None
+    errors: list[ProblemError] | None = None
+
 
 DESCRIPTIONS = {
     "400": "Inhalt ist kein lesbares JSON (z. B. kein UTF-8)",
@@ -113,7 +136,9 @@ def _with_problems(document: dict[str, Any], app: FastAPI) -> dict[str, Any]:
             for code, response in responses.items():
                 for media, entry in response.get("content", {}).items():
                     if code.startswith("2") and not media.endswith("json") and not entry.get("schema"):
-                        entry["schema"] = {"type": "string", "format": "binary"} if media == "application/pdf" else {"type": "string"}
+                        entry["schema"] = (
+                            {"type": "string", "format": "binary"} if media == "application/pdf" else {"type": "string"}
+                        )
     schemas = document.setdefault("components", {}).setdefault("schemas", {})
     problem = ProblemPublic.model_json_schema(ref_template="#/components/schemas/{model}")
     schemas.update(problem.pop("$defs", {}))

@@ -6,7 +6,7 @@ from fastapi import APIRouter
 from pydantic import BaseModel
 
 from api.deps import AnyUser
-from api.errors import PROBLEM_JSON
+from api.routes.params import problems
 
 router = APIRouter(tags=["auth"])
 
@@ -18,9 +18,9 @@ class Me(BaseModel):
 
 
 @router.get(
-    "/me", response_model=Me,
-    responses={code: {"content": {PROBLEM_JSON: {}}, "description": text} for code, text in {
-        401: "Nicht angemeldet", 403: "Keine Fahrplan-Rolle", 503: "Anmeldedienst nicht erreichbar"}.items()},
+    "/me",
+    response_model=Me,
+    responses=problems({401: "Nicht angemeldet", 403: "Keine Fahrplan-Rolle", 503: "Anmeldedienst nicht erreichbar"}),
 )
 async def read_me(user: AnyUser) -> Me:
     """The caller as Fahrplan sees them (roles the token carries that Fahrplan knows)."""

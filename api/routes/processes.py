@@ -1,24 +1,25 @@
 from __future__ import annotations
 
-from functools import lru_cache
+from datetime import date
 
-from fastapi import APIRouter
+from fastapi import APIRouter, Query
 from fastapi.responses import Response
 
-from api import schemas as s
-from api import views
 from api.deps import SettingsDep
-from api.errors import not_found
-from runtime.diagrams import render_svg
+from api.schemas import processes as s
+from api.usecases import views
+from runtime.svg import render_svg
 from statemachines import PROCESSES, Policy
 from statemachines.diagram import to_dot, to_mermaid
+from statemachines.refusals import invalid, unknown
+from statemachines.regimes import Regime, for_regime
 
 router = APIRouter(prefix="/processes", tags=["processes"])
 
 
 def _process(name: str):
     if name not in PROCESSES:
-        raise not_found(f"Prozess {name} ist unbekannt.")
+        raise unknown(f"Prozess {name} ist unbekannt.")
     return PROCESSES[name]
 
 
@@ -34,19 +35,44 @@ async def read_process(process: str) -> s.ProcessPublic:
     return views.process_public(_process(process))
 
 
-@lru_cache(maxsize=32)
-def _svg(process: str, policy: Policy) -> str:
-    return render_svg(to_dot(PROCESSES[process], policy))
+RegimeParam = Query(None, max_length=40, description="Rechtsstand (R61); leer: der heute geltende oder festgelegte")
+
+
+def _regime(settings, name: str | None) -> Regime:
+    catalogue = settings.regimes()
+    if name:
+        if name not in catalogue.by_name:
+            raise invalid(
+                "unknown-regime",
+                "Unbekannter Rechtsstand",
+                f"Rechtsstand {name} gibt es nicht.",
+                regimes=sorted(catalogue.by_name),
+            )
+        return catalogue.get(name)
+    return catalogue.get(settings.regime) if settings.regime else catalogue.in_force(date.today())
+
+
+_SVGS: dict[tuple[str, Policy, str], str] = {}  # few: processes x regimes x settings
+
+
+def _svg(process: str, policy: Policy, regime: Regime) -> str:
+    key = (process, policy, regime.name)
+    if key not in _SVGS:
+        _SVGS[key] = render_svg(to_dot(for_regime(PROCESSES[process], regime, reachable_only=True), policy))
+    return _SVGS[key]
 
 
 @router.get("/{process}/diagram.svg", response_class=Response, responses={200: {"content": {"image/svg+xml": {}}}})
-async def read_diagram_svg(process: str, settings: SettingsDep) -> Response:
-    """The training diagram, drawn from the running definition and policy."""
+async def read_diagram_svg(process: str, settings: SettingsDep, regime: str | None = RegimeParam) -> Response:
+    """The training diagram, drawn from the running definition and policy of a regime."""
     _process(process)
-    return Response(_svg(process, settings.policy), media_type="image/svg+xml")
+    chosen = _regime(settings, regime)
+    return Response(_svg(process, settings.regime_policy(chosen), chosen), media_type="image/svg+xml")
 
 
 @router.get("/{process}/diagram.mmd", response_class=Response, responses={200: {"content": {"text/plain": {}}}})
-async def read_diagram_mermaid(process: str, settings: SettingsDep) -> Response:
-    """The training diagram as Mermaid source."""
-    return Response(to_mermaid(_process(process), settings.policy), media_type="text/plain; charset=utf-8")
+async def read_diagram_mermaid(process: str, settings: SettingsDep, regime: str | None = RegimeParam) -> Response:
+    """The training diagram as Mermaid source, under a regime."""
+    chosen = _regime(settings, regime)
+    drawn = for_regime(_process(process), chosen, reachable_only=True)
+    return Response(to_mermaid(drawn, settings.regime_policy(chosen)), media_type="text/plain; charset=utf-8")

@@ -1,21 +1,23 @@
-"""GET /cases: the page of case summaries a caller may read, and its total.
+"""The list of cases: the page of case summaries a caller may read, and its total.
 
 One statement per reader scope and set of filters, built once: the summary's columns of one page,
 newest change first, each row carrying the total of all matching rows (a scalar count subquery);
-filter values, limit and offset are bound at execution. The JSON is written once, without models
-(api/views.py `case_page_json`). bench/scale.py runs the same SQL on its database side.
+filter values, limit and offset are bound at execution. The JSON face writes the page once,
+without models (`CaseListPage.json`). bench/scale.py runs the same SQL on its database side.
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
 from typing import Any
 
 from sqlalchemy import bindparam, func, select
 from sqlalchemy.orm import Session
 
-from api import access, views
-from api.auth import User
+from api.schemas.cases import CaseSummary, Page
+from api.usecases import access, views
+from api.usecases.actors import User
 from persistence import models as m
 from persistence.db import Database
 
@@ -25,6 +27,7 @@ LIST_FILTERS = {  # query parameter -> condition
     "state": _listed.state == bindparam("state"),
     "overdue": _listed.overdue == bindparam("overdue"),
     "deadline_before": _listed.deadline < bindparam("deadline_before"),
+    "regime": _listed.regime == bindparam("regime"),  # R61; cases from before 0010 have none
 }
 _list_statements: dict[tuple, tuple] = {}  # (access.scope_key, filters given) -> (page, count)
 
@@ -41,8 +44,15 @@ def case_list_query(user: User, filters: Mapping[str, Any], limit: int, offset: 
         count = select(func.count()).select_from(m.Case.__table__).where(*where)
         page = (
             select(
-                _listed.case_id, _listed.process, _listed.state, _listed.overdue, _listed.deadline, _listed.final,
-                _listed.version, _listed.updated_at, count.scalar_subquery().label("total"),
+                _listed.case_id,
+                _listed.process,
+                _listed.state,
+                _listed.overdue,
+                _listed.deadline,
+                _listed.final,
+                _listed.version,
+                _listed.updated_at,
+                count.scalar_subquery().label("total"),
             )
             .where(*where)
             .order_by(_listed.updated_at.desc(), _listed.case_id)
@@ -55,14 +65,33 @@ def case_list_query(user: User, filters: Mapping[str, Any], limit: int, offset: 
     return (*statements, {name: filters[name] for name in given} | {"limit": limit, "offset": offset})
 
 
-async def page_json(db: Database, user: User, filters: Mapping[str, Any], limit: int, offset: int) -> bytes:
-    """The JSON body of s.Page[s.CaseSummary]; filters that are None are not applied."""
-    page, count, params = case_list_query(user, filters, limit, offset)
+@dataclass(frozen=True)
+class CaseListPage:
+    """One page: rows with the summary's columns in CaseSummary's order (then the total)."""
 
-    def read(session: Session) -> bytes:
-        rows = session.execute(page, params).all()
+    rows: Sequence[Any]
+    total: int
+    limit: int
+    offset: int
+
+    def json(self) -> bytes:
+        """The JSON of Page[CaseSummary], written once without models (the same bytes FastAPI writes)."""
+        return views.case_page_json(self.rows, self.total, self.limit, self.offset)
+
+    def page(self) -> Page[CaseSummary]:
+        return Page[CaseSummary](
+            items=[views.case_summary(row) for row in self.rows], total=self.total, limit=self.limit, offset=self.offset
+        )
+
+
+async def page(db: Database, user: User, filters: Mapping[str, Any], limit: int, offset: int) -> CaseListPage:
+    """The page the caller may read; filters that are None are not applied."""
+    statement, count, params = case_list_query(user, filters, limit, offset)
+
+    def read(session: Session) -> CaseListPage:
+        rows = session.execute(statement, params).all()
         # A page past the end has no row to carry the total.
         total = rows[0].total if rows else (session.scalar(count, params) if offset else 0)
-        return views.case_page_json(rows, total, limit, offset)
+        return CaseListPage(rows, total, limit, offset)
 
     return await db.run(read, read_only=True)

@@ -4,11 +4,9 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
+from pydantic import AwareDatetime, BaseModel, Field
 
-from api.schemas import COMMENT_LENGTH, CaseId
-
-Strict = ConfigDict(extra="forbid")
+from api.schemas.common import COMMENT_LENGTH, CaseId, Strict
 
 
 class InfoveranstaltungCreate(BaseModel):

@@ -5,11 +5,10 @@ from __future__ import annotations
 from datetime import date, datetime
 from typing import Literal
 
-from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic import BaseModel, Field, model_validator
 
-from api.schemas import COMMENT_LENGTH, CaseId
+from api.schemas.common import COMMENT_LENGTH, CaseId, Strict
 
-Strict = ConfigDict(extra="forbid")
 Entscheidung = Literal["durchfuehren", "verkuerzen", "minigruppe", "einzelcoaching"]
 
 

@@ -1,20 +1,20 @@
-"""Who may read a case (README "Role matrix"): one rule for every read endpoint.
+"""Who may read a case (README "Role matrix"): one rule for every read.
 
 Staff read the cases of the processes they work on (statemachines.roles.reader_roles:
 openers, trigger roles, task roles, plus the team lead); a participant reads only the
-case their token carries. A case the caller may not read answers 404 like an unknown
-one, so its existence is not revealed.
+case their token carries. A case the caller may not read is refused as UNKNOWN like an
+unknown one, so its existence is not revealed.
 """
 
 from __future__ import annotations
 
 from sqlalchemy import ColumnElement, false
 
-from api.auth import User
-from api.errors import Problem, not_found
+from api.usecases.actors import User
 from persistence import models as m
+from statemachines.refusals import role_not_allowed, unknown
 from statemachines.registry import PROCESSES
-from statemachines.roles import readable_processes, reader_roles
+from statemachines.roles import Permission, readable_processes, reader_roles
 
 
 def processes(user: User) -> frozenset[str]:
@@ -42,23 +42,30 @@ def scope_key(user: User) -> tuple:
     return (user.roles, None) if user.staff else (user.roles, user.case_id)
 
 
+def case_unknown(case_id: str):
+    return unknown(f"Fall {case_id} ist unbekannt.")
+
+
 async def readable_case(session, user: User, case_id: str) -> m.Case:
-    """The case, or 404 when it is unknown or the caller may not read it."""
+    """The case, or UNKNOWN when it is unknown or the caller may not read it."""
     case = await session.get(m.Case, case_id)
     if case is None or not can_read(user, case):
-        raise not_found(f"Fall {case_id} ist unbekannt.")
+        raise case_unknown(case_id)
     return case
 
 
 async def require_case(db, user: User, case_id: str) -> m.Case:
-    """`readable_case` in its own read-only unit of work (for routes)."""
+    """`readable_case` in its own read-only unit of work."""
     async with db.unit_of_work(read_only=True) as session:
         return await readable_case(session, user, case_id)
 
 
 def require_process(user: User, process: str, what: str) -> None:
-    """403 unless the caller works on `process` (for data beside the cases, e.g. event calendars)."""
+    """FORBIDDEN unless the caller works on `process` (for data beside the cases, e.g. event calendars)."""
     if process not in processes(user):
         allowed = sorted(reader_roles(PROCESSES[process]))
-        detail = f"{what} sehen nur: " + ", ".join(allowed) + "."
-        raise Problem(403, "role-not-allowed", "Rolle nicht berechtigt", detail, roles=allowed)
+        raise role_not_allowed(f"{what} sehen nur: " + ", ".join(allowed) + ".", roles=allowed)
+
+
+def holds(user: User, permission: Permission) -> bool:
+    return bool(user.roles & permission.roles)
