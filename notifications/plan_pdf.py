@@ -19,7 +19,7 @@ from reportlab.lib.styles import ParagraphStyle
 from reportlab.lib.units import cm
 from reportlab.pdfbase import pdfmetrics
 from reportlab.pdfbase.ttfonts import TTFont
-from reportlab.platypus import KeepTogether, Paragraph, SimpleDocTemplate, Spacer, Table, TableStyle
+from reportlab.platypus import KeepTogether, Paragraph, SimpleDocTemplate, Table, TableStyle
 
 from statemachines.plan_inhalt import PlanInhalt, Schritt
 
@@ -78,12 +78,25 @@ def _p(text: str, style: ParagraphStyle = CELL) -> Paragraph:
     return Paragraph(escape(text), style)
 
 
-def _steps(schritte: list[Schritt], width: float, mit_durch: bool = False) -> Table:
-    rows = [[_p("Was", CELL_HEAD), _p("Bis wann", CELL_HEAD)]]
-    for s in sorted(schritte, key=lambda s: s.bis):
+STATUS_LABELS = {"offen": "offen", "erledigt": "erledigt", "nicht_erledigt": "nicht erledigt", "entfallen": "entfallen"}
+
+
+def _steps(
+    schritte: list[tuple[int, Schritt]], width: float, mit_durch: bool = False, stand: dict[int, str] | None = None
+) -> Table:
+    """The steps by due date; with `stand` (an agreed version, R47) a column with each step's status."""
+    head = [_p("Was", CELL_HEAD), _p("Bis wann", CELL_HEAD)]
+    rows = [[*head, _p("Stand", CELL_HEAD)] if stand is not None else head]
+    for nr, s in sorted(schritte, key=lambda item: item[1].bis):
         was = f"{s.was} ({s.durch})" if mit_durch and s.durch else s.was
-        rows.append([_p(was), _p(_datum(s.bis))])
-    table = Table(rows, colWidths=[width - 3.2 * cm, 3.2 * cm], repeatRows=1)
+        row = [_p(was), _p(_datum(s.bis))]
+        if stand is not None:
+            row.append(_p(STATUS_LABELS[stand.get(nr, "offen")]))
+        rows.append(row)
+    widths = [width - 3.2 * cm, 3.2 * cm]
+    if stand is not None:
+        widths = [width - 6.0 * cm, 2.8 * cm, 3.2 * cm]
+    table = Table(rows, colWidths=widths, repeatRows=1)
     table.setStyle(
         TableStyle(
             [
@@ -98,27 +111,32 @@ def _steps(schritte: list[Schritt], width: float, mit_durch: bool = False) -> Ta
     return table
 
 
-def _story(inhalt: PlanInhalt, kopf: PlanKopf, width: float) -> list:
+def _story(inhalt: PlanInhalt, kopf: PlanKopf, width: float, status: dict[int, str] | None = None) -> list:
     stand = f"Version {kopf.version}" if kopf.version else "Entwurf"
     if kopf.gueltig_ab:
         stand += f" vom {_datum(kopf.gueltig_ab)}"
     story = [
         Paragraph("Mein Kooperationsplan", TITLE),
         _p(f"für {kopf.name} · Fallnummer {kopf.fallnummer} · {stand}", META),
-        _p("Diesen Plan haben wir gemeinsam aufgeschrieben. Er zeigt Ihr Ziel und die nächsten Schritte dorthin.", BODY),
+        _p(
+            "Diesen Plan haben wir gemeinsam aufgeschrieben. Er zeigt Ihr Ziel und die nächsten Schritte dorthin.", BODY
+        ),
         KeepTogether([Paragraph("Mein Ziel", H2), _p(inhalt.ziel, BODY)]),
     ]
+    numbered = list(enumerate(inhalt.schritte, 1))  # R47: a step's number is its place in the plan
     sections = (
-        ("Das mache ich", inhalt.schritte_von("elb"), False),
-        ("So unterstützt mich das Jobcenter", inhalt.schritte_von("jobcenter"), False),
-        ("Das machen andere für mich", inhalt.schritte_von("dritte"), True),
+        ("Das mache ich", [(nr, s) for nr, s in numbered if s.wer == "elb"], False),
+        ("So unterstützt mich das Jobcenter", [(nr, s) for nr, s in numbered if s.wer == "jobcenter"], False),
+        ("Das machen andere für mich", [(nr, s) for nr, s in numbered if s.wer == "dritte"], True),
     )
     for title, steps, mit_durch in sections:
         if steps:
-            story.append(KeepTogether([Paragraph(title, H2), _steps(steps, width, mit_durch)]))
+            story.append(KeepTogether([Paragraph(title, H2), _steps(steps, width, mit_durch, status)]))
     if inhalt.beteiligte:
         story.append(KeepTogether([Paragraph("Außerdem dabei", H2), _p(", ".join(inhalt.beteiligte), BODY)]))
-    review = f"spätestens am {_datum(kopf.ueberpruefung_bis)}" if kopf.ueberpruefung_bis else "spätestens nach sechs Monaten"
+    review = (
+        f"spätestens am {_datum(kopf.ueberpruefung_bis)}" if kopf.ueberpruefung_bis else "spätestens nach sechs Monaten"
+    )
     story.append(
         _p(
             f"Wir schauen {review} gemeinsam, wie es läuft, und passen den Plan an. "
@@ -130,10 +148,11 @@ def _story(inhalt: PlanInhalt, kopf: PlanKopf, width: float) -> list:
     return story
 
 
-def plan_pdf(inhalt: PlanInhalt, kopf: PlanKopf, *, strict: bool = True) -> bytes:
+def plan_pdf(inhalt: PlanInhalt, kopf: PlanKopf, *, strict: bool = True, stand: dict[int, str] | None = None) -> bytes:
     """Render the plan on one DIN-A4 page; raises PlanZuLang when it needs more (R41).
 
-    `strict=False` prints an agreed version even if it no longer fits (e.g. a longer name)."""
+    `strict=False` prints an agreed version even if it no longer fits (e.g. a longer name).
+    `stand` (step number -> status, R47): an agreed version shows each step's status as recorded."""
     buffer = io.BytesIO()
     doc = SimpleDocTemplate(
         buffer,
@@ -147,7 +166,7 @@ def plan_pdf(inhalt: PlanInhalt, kopf: PlanKopf, *, strict: bool = True) -> byte
         lang="de-DE",
         invariant=1,  # same plan, same bytes: no creation date or random document id
     )
-    doc.build(_story(inhalt, kopf, doc.width))
+    doc.build(_story(inhalt, kopf, doc.width, stand))
     if strict and doc.page > 1:
         raise PlanZuLang(doc.page)
     return buffer.getvalue()
