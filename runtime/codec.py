@@ -10,13 +10,17 @@ the associated data, so a payload cannot be passed off under another key id.
 Keys rotate: `codec_keys` holds every key that may still be needed to decrypt,
 `codec_key_id` names the one new payloads are encrypted with. Payloads without
 the encrypted encoding (histories written before encryption) pass through
-`decode` unchanged. Search attributes are not payloads: they stay plain.
+`decode` unchanged in local mode; outside it they are refused (decoded to `REFUSED_ENCODING`,
+which no converter reads: an update carrying one is rejected, a signal dropped) unless
+FAHRPLAN_CODEC_ACCEPT_PLAIN is set while such histories still run. Search attributes are not payloads: they stay plain.
 """
 
 from __future__ import annotations
 
 import base64
 import binascii
+import hashlib
+import hmac
 import json
 import os
 import time
@@ -35,6 +39,9 @@ KEY_ID = "encryption-key-id"
 NONCE_BYTES = 12
 KEY_BYTES = 32
 LOCAL_KEY_ID = "lokal-1"
+# Where the API serves Temporal's remote codec protocol (api/routes/codec.py); `fahrplan up` hands
+# this URL to the dev server's UI, so both entry points take it from here.
+ENDPOINT_PATH = "/codec"
 
 
 class CodecError(ValueError):
@@ -50,19 +57,37 @@ class UnknownKey(CodecError):
         self.key_id = key_id
 
 
+# What a refused plain payload decodes to: an encoding no payload converter knows, so turning it
+# into a value fails where that is answered cleanly (an update with it is rejected, a signal with it
+# dropped) instead of failing the whole workflow task.
+REFUSED_ENCODING = b"fahrplan/unencrypted-refused"
+
+
 class EncryptionCodec(PayloadCodec):
-    def __init__(self, keys: Mapping[str, bytes], active: str):
+    def __init__(self, keys: Mapping[str, bytes], active: str, accept_plain: bool = True):
         if active not in keys:
-            raise ValueError(f"FAHRPLAN_CODEC_KEY_ID {active!r} is not among FAHRPLAN_CODEC_KEYS ({', '.join(sorted(keys))})")
+            raise ValueError(
+                f"FAHRPLAN_CODEC_KEY_ID {active!r} is not among FAHRPLAN_CODEC_KEYS ({', '.join(sorted(keys))})"
+            )
         for kid, key in keys.items():
             if not kid or len(key) != KEY_BYTES:
                 raise ValueError(f"codec key {kid!r} must be {KEY_BYTES} bytes (base64 in FAHRPLAN_CODEC_KEYS)")
         self._ciphers = {kid: AESGCM(key) for kid, key in keys.items()}
         self.active = active
+        self._active_key = bytes(keys[active])
+        # Outside local mode a plain payload is refused: whoever can reach the Temporal port but
+        # holds no key cannot hand the worker an update or signal it reads (FAHRPLAN_CODEC_ACCEPT_PLAIN
+        # lets histories written before encryption be read while they still run).
+        self.accept_plain = accept_plain
 
     @property
     def key_ids(self) -> list[str]:
         return sorted(self._ciphers)
+
+    def derived_key(self, purpose: bytes) -> bytes:
+        """A 32-byte key for another purpose (HMAC-SHA256 of the active key over `purpose`), so every
+        process holding the payload keys agrees on it without a further secret; never the key itself."""
+        return hmac.new(self._active_key, b"fahrplan derived key: " + purpose, hashlib.sha256).digest()
 
     async def encode(self, payloads: Sequence[Payload]) -> list[Payload]:
         return [self.encrypt(p) for p in payloads]
@@ -80,6 +105,8 @@ class EncryptionCodec(PayloadCodec):
 
     def decrypt(self, payload: Payload) -> Payload:
         if payload.metadata.get("encoding") != ENCODING:
+            if not self.accept_plain:  # outside local mode: refused, its content never reaches the code
+                return Payload(metadata={"encoding": REFUSED_ENCODING})
             return payload  # written before encryption (or by another codec): unchanged
         kid = payload.metadata.get(KEY_ID, b"").decode("utf-8", "replace")
         cipher = self._ciphers.get(kid)
@@ -150,4 +177,10 @@ def codec_from_settings(settings: Settings) -> EncryptionCodec:
         if len(settings.codec_keys) != 1:
             raise ValueError("FAHRPLAN_CODEC_KEY_ID must name the key new payloads are encrypted with")
         active = next(iter(settings.codec_keys))
-    return EncryptionCodec(parse_keys(raw), active)
+    return EncryptionCodec(parse_keys(raw), active, settings.mode == "local" or settings.codec_accept_plain)
+
+
+def endpoint_url(settings: Settings) -> str:
+    """The codec endpoint of the API of these settings, as a browser on this machine reaches it."""
+    host = "127.0.0.1" if settings.api_host in ("0.0.0.0", "::", "") else settings.api_host
+    return f"http://{host}:{settings.api_port}{ENDPOINT_PATH}"

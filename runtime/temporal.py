@@ -8,17 +8,22 @@ are moved into an encoded (so encrypted) attribute as well.
 from __future__ import annotations
 
 import hashlib
+from collections.abc import Iterable, Sequence
+from datetime import timedelta
 
+from temporalio.api.common.v1 import WorkflowExecution
 from temporalio.api.enums.v1 import IndexedValueType
 from temporalio.api.operatorservice.v1 import AddSearchAttributesRequest
-from temporalio.client import Client
+from temporalio.api.workflowservice.v1 import DescribeWorkflowExecutionRequest
+from temporalio.client import Client, Interceptor
+from temporalio.common import SearchAttributeKey
 from temporalio.contrib.pydantic import PydanticPayloadConverter
 from temporalio.converter import DataConverter, DefaultFailureConverterWithEncodedAttributes, PayloadCodec
+from temporalio.runtime import Runtime
 from temporalio.service import RPCError, RPCStatusCode
 
 from runtime.codec import EncryptionCodec, codec_from_settings
 from runtime.settings import Settings
-from workflows import search_attributes as sa
 
 
 def converter_with(codec: PayloadCodec) -> DataConverter:
@@ -45,9 +50,17 @@ def workflow_id(process: str, case_id: str) -> str:
     return f"{process}-{case_id}"
 
 
-async def connect(settings: Settings, converter: DataConverter | None = None) -> Client:
+async def connect(
+    settings: Settings,
+    converter: DataConverter | None = None,
+    runtime: Runtime | None = None,
+    interceptors: Sequence[Interceptor] = (),
+) -> Client:
+    """`runtime`: e.g. one exporting the SDK's metrics (runtime/metrics.py); `interceptors`: tracing."""
     return await Client.connect(
         settings.temporal_address,
+        runtime=runtime,
+        interceptors=interceptors,
         namespace=settings.temporal_namespace,
         data_converter=converter or data_converter(settings),
         tls=settings.temporal_tls,
@@ -55,13 +68,14 @@ async def connect(settings: Settings, converter: DataConverter | None = None) ->
     )
 
 
-async def register_search_attributes(client: Client, namespace: str) -> None:
-    """Register Fahrplan's search attributes; those the server already knows are left alone.
+async def register_search_attributes(client: Client, namespace: str, keys: Iterable[SearchAttributeKey]) -> None:
+    """Register search attributes (Fahrplan's: `workflows.search_attributes.ALL`); those the server
+    already knows are left alone. The caller names them, so runtime depends on nothing above it.
 
     Added one by one because the time-skipping test server has no
     ListSearchAttributes and refuses a batch that contains a known name.
     """
-    for key in sa.ALL:
+    for key in keys:
         request = AddSearchAttributesRequest(
             namespace=namespace,
             search_attributes={key.name: IndexedValueType.ValueType(key.indexed_value_type.value)},
@@ -71,3 +85,21 @@ async def register_search_attributes(client: Client, namespace: str) -> None:
         except RPCError as error:
             if error.status != RPCStatusCode.ALREADY_EXISTS:
                 raise
+
+
+async def raw_status(client: Client, wid: str, timeout: float = 5.0) -> int | None:
+    """The workflow's execution status as Temporal's raw number, None when there is no such workflow.
+
+    Not `handle.describe()`: temporalio 1.35's WorkflowExecutionStatus has no member for the
+    server's PAUSED (8), so describing (or querying) a paused workflow raises ValueError.
+    """
+    request = DescribeWorkflowExecutionRequest(namespace=client.namespace, execution=WorkflowExecution(workflow_id=wid))
+    try:
+        described = await client.workflow_service.describe_workflow_execution(
+            request, timeout=timedelta(seconds=timeout)
+        )
+    except RPCError as error:
+        if error.status == RPCStatusCode.NOT_FOUND:
+            return None
+        raise
+    return int(described.workflow_execution_info.status)

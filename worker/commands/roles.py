@@ -1,7 +1,8 @@
-"""Writes the role matrix (statemachines.roles) into the README between its markers."""
+"""`fahrplan roles`: writes the role matrix (statemachines.roles) into the README between its markers."""
 
 from __future__ import annotations
 
+import argparse
 from pathlib import Path
 
 from runtime.settings import ROLES
@@ -23,3 +24,14 @@ def write_role_matrix(readme: Path = DEFAULT_README) -> bool:
         return False
     readme.write_bytes(updated.encode("utf-8"))  # bytes: no platform newline translation
     return True
+
+
+def run(args: argparse.Namespace) -> int:
+    print(f"{args.readme}: " + ("neu geschrieben" if write_role_matrix(Path(args.readme)) else "aktuell"))
+    return 0
+
+
+def add(sub: argparse._SubParsersAction) -> None:
+    parser = sub.add_parser("roles", help="Rollenmatrix im README neu erzeugen")
+    parser.add_argument("--readme", default=str(DEFAULT_README))
+    parser.set_defaults(func=run)

