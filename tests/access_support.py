@@ -37,6 +37,21 @@ class Api:
         assert r.status_code == 201, r.text
         return r.json()
 
+    async def _minderung(self, plan: dict) -> dict:
+        """A minderung through the open plan case (a breach after the RFB), so its end reaches an open
+        parent (a meldetermin ends when it opens one; the shared time-skipping server stops
+        skipping time when a child of an ended case ends). The plan stays open."""
+        plan = await go(self.http, plan, "mitwirkung_versaeumt", "ifk")
+        plan = await go(self.http, plan, "mitwirkung_versaeumt", "ifk")
+        minderung = await go(
+            self.http, plan["links"]["minderung"], "von_minderung_abgesehen", "leistung", {"grund": "sonstiger_grund"}
+        )
+        for _ in range(200):  # the plan takes the Minderung's end in by a signal
+            if (await self.state(plan["case_id"]))["facts"].get("minderung_ergebnis") == "abgesehen":
+                break
+            await asyncio.sleep(0.05)
+        return minderung
+
     async def state(self, case_id: str) -> dict:
         r = await self.http.get(f"/cases/{case_id}", headers=auth("teamleitung"))
         assert r.status_code == 200, r.text
@@ -56,8 +71,11 @@ class Api:
             if (await self.state(plan["case_id"]))["state"]["name"] == "ohne_plan":
                 break
             await asyncio.sleep(0.05)
+        minderung = await self._minderung(plan)  # on the same plan: every case made here is listed
         plan = await go(self.http, plan, "leistungsbezug_beendet", "ifk")
-        ended = {c["process"]: c for c in (neuantrag, gruppe, rkw, plan, schlichtung)}
+        termin = {"termin": "2099-06-01T09:30:00+02:00", "ort": "Jobcenter Gevelsberg, Raum 1.12"}
+        melde = await go(self.http, await self.start("meldetermin", "ifk", termin), "termin_abgesagt", "ifk")
+        ended = {c["process"]: c for c in (neuantrag, gruppe, rkw, plan, schlichtung, melde, minderung)}
         assert all(c["final"] for c in ended.values()), {p: c["state"]["name"] for p, c in ended.items()}
         return {p: c["case_id"] for p, c in ended.items()}
 

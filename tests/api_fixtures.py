@@ -36,9 +36,20 @@ async def http(client, sqlite_db, worker, tmp_path):
         yield c
 
 
+@pytest.fixture
+async def backend_http(client, database, tmp_path):
+    """The real app over httpx on SQLite and on PostgreSQL (`database` is parametrized), with a real worker."""
+    async with serving(client, db=database) as w:
+        settings = Settings(task_queue=w.task_queue, api_tokens=TOKENS, data_dir=tmp_path, update_timeout_seconds=20)
+        app = create_app(settings, client=client, db=database)
+        async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://test/api/v1") as c:
+            yield c
+
+
 async def new_case(http: httpx.AsyncClient, facts: dict | None = None, **headers) -> dict:
     r = await http.post(
-        "/cases", json={"process": "neuantrag", "person": PERSON, "facts": facts or {"antragsweg": "persoenlich"}},
+        "/cases",
+        json={"process": "neuantrag", "person": PERSON, "facts": facts or {"antragsweg": "persoenlich"}},
         headers={**auth("egs"), **headers},
     )
     assert r.status_code == 201, r.text

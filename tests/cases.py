@@ -2,22 +2,23 @@
 
 from __future__ import annotations
 
+import asyncio
 import json
 import uuid
 from datetime import timedelta
 from typing import Any
 
 from sqlalchemy import func, select
-from temporalio.client import Client, WorkflowHandle
-
 from temporalio.api.common.v1 import WorkflowExecution
 from temporalio.api.sdk.v1 import WorkflowMetadata
 from temporalio.api.workflowservice.v1 import DescribeWorkflowExecutionRequest
+from temporalio.client import Client, WorkflowHandle
 
 from persistence import models as m
 from persistence.db import Database
 from runtime.temporal import workflow_id
 from statemachines import Policy, get_process
+from statemachines.regimes import Regime
 from workflows.messages import CaseInput, CaseSnapshot, TransitionRequest
 
 
@@ -29,11 +30,14 @@ async def start_case(
     process: str = "neuantrag",
     policy: Policy | None = None,
     workflow: str | None = None,
+    regime: Regime | None = None,
+    unpatched: tuple[str, ...] = (),
 ) -> WorkflowHandle:
     case_id = uuid.uuid4().hex[:12]
+    inp = CaseInput(case_id=case_id, process=process, facts=facts, policy=policy or Policy(), regime=regime)
     return await client.start_workflow(
         workflow or process,
-        CaseInput(case_id=case_id, process=process, facts=facts, policy=policy or Policy()),
+        inp.model_copy(update={"unpatched": list(unpatched)}),
         id=workflow_id(process, case_id),
         task_queue=task_queue,
         static_summary=f"Test · Fall {case_id}",
@@ -45,13 +49,31 @@ def role_for(process: str, trigger: str) -> str:
     return sorted(get_process(process).trigger(trigger).roles)[0]
 
 
+def signed(handle: WorkflowHandle, request: TransitionRequest) -> TransitionRequest:
+    """The request signed with the tests' key, as the API signs it (runtime/signing.py)."""
+    from api.usecases.case_workflows import signed as api_signed
+    from tests.conftest import TEST_SIGNING
+
+    process, case_id = handle.id.split("-", 1)
+    if request.request_id is None:
+        request = request.model_copy(update={"request_id": str(uuid.uuid4())})
+    return api_signed(TEST_SIGNING, case_id, process, request)
+
+
 async def fire(handle: WorkflowHandle, trigger: str, data: dict | None = None, role: str | None = None) -> CaseSnapshot:
     process = handle.id.split("-", 1)[0]
-    return await handle.execute_update(
-        "transition",
-        TransitionRequest(trigger=trigger, data=data or {}, role=role or role_for(process, trigger)),
-        result_type=CaseSnapshot,
-    )
+    request = TransitionRequest(trigger=trigger, data=data or {}, role=role or role_for(process, trigger))
+    return await handle.execute_update("transition", signed(handle, request), result_type=CaseSnapshot)
+
+
+async def settled(handle: WorkflowHandle) -> CaseSnapshot:
+    """The snapshot once the start is recorded (its head digest kept)."""
+    for _ in range(200):
+        found = await snapshot(handle)
+        if found.head_hash is not None:
+            return found
+        await asyncio.sleep(0.05)
+    raise AssertionError("the start of the case was not recorded")
 
 
 async def snapshot(handle: WorkflowHandle) -> CaseSnapshot:
@@ -94,7 +116,9 @@ async def search_attributes(handle: WorkflowHandle) -> dict[str, Any]:
 
 async def describe_raw(handle: WorkflowHandle):
     """The raw description (the SDK's typed decoding trips over the test server's null datetimes)."""
-    request = DescribeWorkflowExecutionRequest(namespace=handle._client.namespace, execution=WorkflowExecution(workflow_id=handle.id))
+    request = DescribeWorkflowExecutionRequest(
+        namespace=handle._client.namespace, execution=WorkflowExecution(workflow_id=handle.id)
+    )
     return await handle._client.workflow_service.describe_workflow_execution(request)
 
 

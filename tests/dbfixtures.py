@@ -1,11 +1,14 @@
 """Database fixtures over both backends: a fresh SQLite file and a fresh PostgreSQL database.
 
-Import them into a test module with `from tests.dbfixtures import *`. PostgreSQL
+Registered for every test in tests/conftest.py (pytest_plugins). PostgreSQL
 is part of the test matrix, not optional: when it does not answer, the tests fail.
 """
 
 from __future__ import annotations
 
+import base64
+import hashlib
+import json
 import os
 import uuid
 from collections.abc import AsyncIterator, Iterator
@@ -17,10 +20,27 @@ from psycopg import sql
 from sqlalchemy import make_url
 
 from persistence import models as m
+from persistence.audit import ChainKeys
 from persistence.db import Database
 from persistence.migrate import upgrade
 
-__all__ = ["add_person", "database", "database_url", "postgres_admin_url", "postgres_database"]
+__all__ = [
+    "TEST_AUDIT_ENV",
+    "TEST_AUDIT_KEY",
+    "TEST_AUDIT_KEYS",
+    "add_person",
+    "database",
+    "database_url",
+    "postgres_admin_url",
+    "postgres_database",
+]
+
+# Tests only: a fixed, public audit chain key (like runtime.temporal.TEST_KEY for payloads).
+TEST_AUDIT_KEY_ID = "test-nicht-geheim"
+TEST_AUDIT_KEY = hashlib.sha256(b"fahrplan audit test key").digest()
+TEST_AUDIT_KEYS = ChainKeys({TEST_AUDIT_KEY_ID: TEST_AUDIT_KEY}, TEST_AUDIT_KEY_ID)
+# The same key for a `fahrplan` subprocess, through its settings.
+TEST_AUDIT_ENV = {"FAHRPLAN_AUDIT_KEYS": json.dumps({TEST_AUDIT_KEY_ID: base64.b64encode(TEST_AUDIT_KEY).decode()})}
 
 POSTGRES_ADMIN_URL = os.environ.get("FAHRPLAN_TEST_POSTGRES", "postgresql://postgres@127.0.0.1:5432/test")
 
@@ -65,7 +85,7 @@ def database_url(request: pytest.FixtureRequest, tmp_path) -> str:
 
 @pytest.fixture
 async def database(database_url: str) -> AsyncIterator[Database]:
-    db = Database(database_url)
+    db = Database(database_url, audit_keys=TEST_AUDIT_KEYS)
     try:
         yield db
     finally:

@@ -61,8 +61,15 @@ class JwksServer:
 
 def token(key, kid: str = "rsa-1", alg: str = "RS256", **claims) -> str:
     now = int(time.time())
-    body = {"iss": ISSUER, "aud": AUDIENCE, "sub": "a1b2c3", "preferred_username": "sb-4711", "iat": now,
-            "exp": now + 300, "roles": ["egs"]} | claims
+    body = {
+        "iss": ISSUER,
+        "aud": AUDIENCE,
+        "sub": "a1b2c3",
+        "preferred_username": "sb-4711",
+        "iat": now,
+        "exp": now + 300,
+        "roles": ["egs"],
+    } | claims
     return jwt.encode({k: v for k, v in body.items() if v is not None}, key, algorithm=alg, headers={"kid": kid})
 
 

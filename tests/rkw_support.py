@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import asyncio
 import calendar
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 
 import pytest
 
@@ -27,7 +27,9 @@ async def now(env) -> datetime:
     return await env.get_current_time()
 
 
-async def start_rkw(client, task_queue: str, alg1_ende: date, *, standort: str = GEVELSBERG, policy: Policy | None = None):
+async def start_rkw(
+    client, task_queue: str, alg1_ende: date, *, standort: str = GEVELSBERG, policy: Policy | None = None
+):
     facts = {"alg1_ende": alg1_ende.isoformat(), "standort": standort}
     return await start_case(client, task_queue, facts, process="rechtskreiswechsel", policy=policy)
 
@@ -58,3 +60,9 @@ async def spawned(env):
 
 
 __all__ = ["GEVELSBERG", "eventually", "in_state", "now", "plus_monate", "spawned", "start_rkw"]
+
+
+async def event_begun(env, facts: dict, after: timedelta = timedelta(minutes=5)) -> None:
+    """Skip to just after the booked information event began (R32: attendance only from then)."""
+    termin = datetime.fromisoformat(facts["veranstaltung_termin"])
+    await env.sleep(max(termin + after - await now(env), timedelta(0)))

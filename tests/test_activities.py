@@ -17,7 +17,6 @@ from persistence import models as m
 from persistence.db import Database
 from statemachines.registry import PROCESSES
 from tests.cases import count, rows
-from tests.dbfixtures import *
 from tests.dbfixtures import add_person
 from workflows.messages import DeadlineInfo, RecordResult, TaskInfo, TransitionRecord
 
@@ -76,7 +75,10 @@ async def counts(db: Database, case_id: str) -> tuple[int, ...]:
     return tuple([await count(db, model, case_id=case_id) for model in (m.CaseEvent, m.Notification, m.Task)])
 
 
-async def add_request(db: Database, case_id: str, actor: str, comment: str | None) -> str:
+async def add_request(
+    db: Database, case_id: str, actor: str, comment: str | None, trigger: str = "clearingtermin_vereinbart"
+) -> str:
+    """A request row; record_transition takes actor and comment from it only for its case and trigger."""
     request_id = str(uuid.uuid4())
     async with db.unit_of_work() as session:
         session.add(
@@ -85,7 +87,7 @@ async def add_request(db: Database, case_id: str, actor: str, comment: str | Non
                 case_id=case_id,
                 actor=actor,
                 role="jobcoach",
-                trigger="x",
+                trigger=trigger,
                 comment=comment,
                 idempotency_key=request_id,
                 fingerprint="f" * 64,
@@ -144,6 +146,20 @@ async def test_record_transition_concurrent_duplicates_write_once(world: World):
     results = await asyncio.gather(*(world.record(termin(world.case_id)) for _ in range(2)))
     assert sorted(r.written for r in results) == [False, True]
     assert await counts(world.db, world.case_id) == (2, 1, 1)
+    [event] = await rows(world.db, m.CaseEvent, case_id=world.case_id, sequence=1)
+    assert [r.hash for r in results] == [event.hash, event.hash]
+
+
+async def test_record_transition_returns_the_event_hash_also_when_retried(world: World):
+    """The chain head the workflow keeps as its anchor (README "Anchors"): a retry, even one after
+    later events, reports the hash the event was recorded with."""
+    first = await world.record(termin(world.case_id))
+    later = await world.record(record(world.case_id, 2, "arbeit_aufgenommen", "clearing_terminiert", "integriert"))
+    events = {e.sequence: e.hash for e in await rows(world.db, m.CaseEvent, case_id=world.case_id)}
+    assert (first.written, first.hash, later.hash) == (True, events[1], events[2])
+    assert (await world.record(termin(world.case_id))).hash == events[1]
+    assert (await world.record(record(world.case_id, 2, "arbeit_aufgenommen", "x", "integriert"))).hash == events[2]
+    assert RecordResult.model_validate({"written": True}).hash is None  # results of old histories
 
 
 async def test_record_transition_unknown_template_rolls_back_everything(world: World):
@@ -198,6 +214,15 @@ async def test_record_transition_takes_actor_and_comment_from_request(world: Wor
     assert (event.actor, event.role, event.comment) == ("jc.meier", "jobcoach", "Termin telefonisch abgestimmt")
 
 
+async def test_record_transition_never_takes_a_request_of_another_case_or_trigger(world: World):
+    """A request id is bound to its case and trigger (issue 13, item 2)."""
+    foreign = await add_request(world.db, world.case_id, "jc.meier", "Notiz", trigger="antrag_abgelehnt")
+    await world.record(termin(world.case_id, request_id=foreign))
+    [_, event] = await rows(world.db, m.CaseEvent, case_id=world.case_id)
+    [request] = await rows(world.db, m.TransitionRequest, request_id=foreign)
+    assert (event.actor, event.comment, request.status_code) == ("unbekannt", None, None)
+
+
 async def test_record_transition_without_request_records_unknown_actor(world: World):
     await world.record(termin(world.case_id))
     [_, event] = await rows(world.db, m.CaseEvent, case_id=world.case_id)
@@ -212,7 +237,7 @@ async def test_record_transition_fallubergabe_lists_last_five_events_with_commen
         ("kontaktversuch_gescheitert", None),
     ]
     for sequence, (trigger, comment) in enumerate(steps, start=1):
-        request_id = await add_request(world.db, world.case_id, "jc.meier", comment)
+        request_id = await add_request(world.db, world.case_id, "jc.meier", comment, trigger)
         await world.record(
             record(world.case_id, sequence, trigger, "clearing_offen", "clearing_offen", request_id=request_id)
         )

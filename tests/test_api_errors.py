@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from tests.api_fixtures import PERSON, auth, http, new_case, step, trail, worker  # noqa: F401
+from tests.api_fixtures import PERSON, auth, new_case, step, trail
 
 PROBLEM = "application/problem+json"
 
@@ -34,8 +34,30 @@ async def test_fire_trigger_not_allowed_returns_409_with_allowed_triggers(http):
     r = await step(http, case, "an_clearing_uebergeben", "egs", {"uebergabe": "warm"})
     assert r.status_code == 409 and r.headers["content-type"] == PROBLEM
     body = r.json()
-    assert "R10" in body["detail"] and "identitaet_bestaetigt" in body["allowed_triggers"]
+    assert (
+        "R10" in body["detail"]
+        and {"name": "identitaet_bestaetigt", "label": "Identität bestätigt"} in body["allowed_triggers"]
+    )
+    assert body["instance"] == f"/api/v1/cases/{case['case_id']}/transitions"
     assert await trail(http, case) == ["fall_angelegt"]
+
+
+async def test_409_offers_only_the_callers_triggers_with_labels_also_when_repeated(http):
+    """The EGS is not offered leistung_bewilligt (which would give it a 403); a repeat with the same
+    Idempotency-Key gets the same answer, with `instance` like every problem."""
+    case = await new_case(http, {"antragsweg": "online"})
+    first = await step(http, case, "an_clearing_uebergeben", "egs", {"uebergabe": "warm"}, key="k-409")
+    again = await step(http, case, "an_clearing_uebergeben", "egs", {"uebergabe": "warm"}, key="k-409")
+    for r in (first, again):
+        assert r.status_code == 409
+        offered = r.json()["allowed_triggers"]
+        names = [t["name"] for t in offered]
+        assert "identitaet_bestaetigt" in names and "antrag_zurueckgenommen" in names
+        assert "leistung_bewilligt" not in names and "antrag_abgelehnt" not in names
+        assert all(t["label"] and t["label"] != t["name"] for t in offered)
+        assert r.json()["instance"] == f"/api/v1/cases/{case['case_id']}/transitions"
+    leistung = await step(http, case, "an_clearing_uebergeben", "leistung", {"uebergabe": "warm"})
+    assert leistung.status_code == 403  # not its trigger at all
 
 
 async def test_fire_trigger_from_wrong_state_returns_409(http):
@@ -69,7 +91,9 @@ async def test_fire_unknown_trigger_returns_422(http):
 async def test_fire_trigger_with_unknown_field_returns_422(http):
     case = await new_case(http)
     r = await http.post(
-        f"/cases/{case['case_id']}/transitions", json={"trigger": "identitaet_bestaetigt", "extra": 1}, headers=auth("egs")
+        f"/cases/{case['case_id']}/transitions",
+        json={"trigger": "identitaet_bestaetigt", "extra": 1},
+        headers=auth("egs"),
     )
     assert r.status_code == 422
 
@@ -82,7 +106,9 @@ async def test_fire_trigger_on_closed_case_returns_409(http):
 
 
 async def test_create_case_with_invalid_facts_returns_422(http):
-    r = await http.post("/cases", json={"process": "neuantrag", "person": PERSON, "facts": {"antragsweg": "fax"}}, headers=auth("egs"))
+    r = await http.post(
+        "/cases", json={"process": "neuantrag", "person": PERSON, "facts": {"antragsweg": "fax"}}, headers=auth("egs")
+    )
     assert r.status_code == 422 and r.json()["errors"][0]["loc"] == ["antragsweg"]
 
 
@@ -92,14 +118,22 @@ async def test_create_case_of_unknown_process_returns_422(http):
 
 
 async def test_create_case_by_role_not_allowed_returns_403(http):
-    r = await http.post("/cases", json={"process": "neuantrag", "person": PERSON, "facts": {"antragsweg": "online"}}, headers=auth("ifk"))
+    r = await http.post(
+        "/cases",
+        json={"process": "neuantrag", "person": PERSON, "facts": {"antragsweg": "online"}},
+        headers=auth("ifk"),
+    )
     assert r.status_code == 403
     assert (await http.get("/cases", headers=auth("ifk"))).json()["total"] == 0
 
 
 async def test_create_case_with_invalid_postcode_returns_422(http):
     person = PERSON | {"anschrift": PERSON["anschrift"] | {"plz": "12"}}
-    r = await http.post("/cases", json={"process": "neuantrag", "person": person, "facts": {"antragsweg": "online"}}, headers=auth("egs"))
+    r = await http.post(
+        "/cases",
+        json={"process": "neuantrag", "person": person, "facts": {"antragsweg": "online"}},
+        headers=auth("egs"),
+    )
     assert r.status_code == 422
 
 
@@ -137,7 +171,8 @@ async def test_transition_with_empty_idempotency_key_returns_422_and_changes_not
     case = await new_case(http)
     for _ in range(2):  # an empty key must not be stored as a key (the second use would collide)
         r = await http.post(
-            f"/cases/{case['case_id']}/transitions", json={"trigger": "identitaet_bestaetigt"},
+            f"/cases/{case['case_id']}/transitions",
+            json={"trigger": "identitaet_bestaetigt"},
             headers={**auth("egs"), "Idempotency-Key": ""},
         )
         assert r.status_code == 422 and r.headers["content-type"].startswith("application/problem+json")

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-from tests.api_fixtures import auth, go, http, new_case, step, trail, worker  # noqa: F401
+from tests.api_fixtures import auth, go, new_case, step, trail
 from tests.test_workflow_neuantrag import _eventually
 
-TERMIN = {"termin": "2026-12-01T10:00:00+01:00"}
+TERMIN = {"termin": "2027-12-01T10:00:00+01:00"}  # an appointment lies in the future (R19)
 
 
 async def test_create_case_returns_201_with_initial_state_and_links(http):
@@ -40,7 +40,9 @@ async def test_walk_evading_applicant_to_ifk_after_bewilligung(http):
     case = await new_case(http)
     await go(http, case, "an_clearing_uebergeben", "egs", {"uebergabe": "terminslot"})
     await go(http, case, "kontaktversuch_gescheitert", "jobcoach", {"art": "telefon"})
-    await go(http, case, "kontaktversuch_gescheitert", "jobcoach", {"art": "telefon"}, comment="Mailbox, keine Rückmeldung")
+    await go(
+        http, case, "kontaktversuch_gescheitert", "jobcoach", {"art": "telefon"}, comment="Mailbox, keine Rückmeldung"
+    )
     entzogen = await go(http, case, "kontaktversuch_gescheitert", "jobcoach", {"art": "schriftlich"})
     assert entzogen["state"]["name"] == "clearing_entzogen"
     assert (await go(http, case, "leistung_bewilligt", "leistung"))["state"]["name"] == "an_ifk_uebergeben"
@@ -84,9 +86,9 @@ async def test_walk_alg1_recipient_invited_after_alg1_ends(http, env):
     async def state():
         return (await http.get(f"/cases/{case['case_id']}", headers=auth("jobcoach"))).json()["state"]["name"]
 
-    await _eventually(state, "clearing_offen")
+    await _eventually(state, "clearing_terminiert")  # R8 (issue 19): an appointment, not only a letter
     outbox = (await http.get("/notifications", params={"case_id": case["case_id"]}, headers=auth("jobcoach"))).json()
-    assert [n["template"] for n in outbox] == ["einladung_alg1_ende"]
+    assert [n["template"] for n in outbox] == ["einladung_alg1_termin"]
 
 
 async def test_read_events_records_actor_role_and_comment(http):
@@ -94,7 +96,12 @@ async def test_read_events_records_actor_role_and_comment(http):
     await go(http, case, "an_clearing_uebergeben", "egs", {"uebergabe": "warm"}, comment="Warme Übergabe an Jobcoach")
     events = (await http.get(f"/cases/{case['case_id']}/events", headers=auth("jobcoach"))).json()
     last = events[-1]
-    assert (last["sequence"], last["actor"], last["role"], last["comment"]) == (1, "egs-1", "egs", "Warme Übergabe an Jobcoach")
+    assert (last["sequence"], last["actor"], last["role"], last["comment"]) == (
+        1,
+        "egs-1",
+        "egs",
+        "Warme Übergabe an Jobcoach",
+    )
     assert last["to_state"]["label"] == "Clearing offen"
     assert await trail(http, case) == ["fall_angelegt", "an_clearing_uebergeben"]
 
@@ -103,7 +110,9 @@ async def test_list_cases_filters_by_state(http):
     a = await new_case(http)
     await new_case(http)
     await go(http, a, "an_clearing_uebergeben", "egs", {"uebergabe": "warm"})
-    page = (await http.get("/cases", params={"state": "clearing_offen", "process": "neuantrag"}, headers=auth("egs"))).json()
+    page = (
+        await http.get("/cases", params={"state": "clearing_offen", "process": "neuantrag"}, headers=auth("egs"))
+    ).json()
     assert [c["case_id"] for c in page["items"]] == [a["case_id"]] and page["total"] == 1
 
 
@@ -121,7 +130,11 @@ async def test_allowed_triggers_follow_the_callers_role(http):
     egs = (await http.get(f"/cases/{case['case_id']}", headers=auth("egs"))).json()
     leistung = (await http.get(f"/cases/{case['case_id']}", headers=auth("leistung"))).json()
     assert "an_clearing_uebergeben" in [t["name"] for t in egs["allowed_triggers"]]
-    assert [t["name"] for t in leistung["allowed_triggers"]] == ["leistung_bewilligt", "antrag_zurueckgenommen", "antrag_abgelehnt"]
+    assert [t["name"] for t in leistung["allowed_triggers"]] == [
+        "leistung_bewilligt",
+        "antrag_zurueckgenommen",
+        "antrag_abgelehnt",
+    ]
 
 
 async def test_read_tasks_orders_by_priority_then_due(http):

@@ -23,7 +23,7 @@ from api.app import create_app
 from persistence.db import Database
 from persistence.migrate import upgrade
 from runtime.settings import Settings, TokenUser
-from tests.api_fixtures import PERSON, worker  # noqa: F401  (worker: fixture)
+from tests.api_fixtures import PERSON
 from tests.oidc_support import AUDIENCE, ISSUER, JwksServer, b64, bearer, claims_of, hand_made, public_jwk, token
 
 
@@ -50,16 +50,20 @@ def jwks(rsa_key, ec_key):
 
 
 def production(jwks: JwksServer, tmp_path, **overrides) -> Settings:
-    values = dict(
-        mode="production", database_url=f"sqlite:///{tmp_path / 'fahrplan.db'}", data_dir=tmp_path,
-        oidc_issuer=ISSUER, oidc_audience=AUDIENCE, oidc_jwks_url=jwks.url,
-    )
+    values = {
+        "mode": "production",
+        "database_url": f"sqlite:///{tmp_path / 'fahrplan.db'}",
+        "data_dir": tmp_path,
+        "oidc_issuer": ISSUER,
+        "oidc_audience": AUDIENCE,
+        "oidc_jwks_url": jwks.url,
+    }
     return Settings(**(values | overrides))
 
 
 @pytest.fixture(scope="module")
 async def module_db(tmp_path_factory):
-    """One migrated SQLite database for the module: authentication does not touch it."""
+    """One migrated SQLite database for the module: authentication only records staff ids in it."""
     url = f"sqlite:///{tmp_path_factory.mktemp('auth') / 'fahrplan.db'}"
     upgrade(url)
     database = Database(url)
@@ -138,7 +142,12 @@ async def test_user_falls_back_to_sub(api, jwks, tmp_path, rsa_key):
 
 
 async def test_staff_token_starts_a_case_through_the_worker(
-    client, sqlite_db, worker, jwks, tmp_path, rsa_key,  # noqa: F811
+    client,
+    sqlite_db,
+    worker,
+    jwks,
+    tmp_path,
+    rsa_key,
 ):
     settings = production(jwks, tmp_path, task_queue=worker.task_queue, update_timeout_seconds=20)
     app = create_app(settings, client=client, db=sqlite_db)
@@ -203,7 +212,8 @@ async def test_unsigned_token_alg_none_is_refused(api, jwks, tmp_path, rsa_key):
 async def test_hs256_with_the_public_key_as_secret_is_refused(api, jwks, tmp_path, rsa_key):
     pem = rsa_key.public_key().public_bytes(serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo)
     raw = hand_made(
-        {"alg": "HS256", "typ": "JWT", "kid": "rsa-1"}, claims_of(token(rsa_key)),
+        {"alg": "HS256", "typ": "JWT", "kid": "rsa-1"},
+        claims_of(token(rsa_key)),
         lambda data: hmac.new(pem, data, hashlib.sha256).digest(),
     )
     async with api(production(jwks, tmp_path)) as http:
@@ -286,7 +296,7 @@ async def test_fetching_keys_does_not_block_the_event_loop(api, jwks, tmp_path, 
 
 
 def test_production_refuses_static_tokens(jwks, tmp_path):
-    with pytest.raises(ValidationError, match="FAHRPLAN_API_TOKENS .* only allowed in local mode"):
+    with pytest.raises(ValidationError, match=r"FAHRPLAN_API_TOKENS .* only allowed in local mode"):
         production(jwks, tmp_path, api_tokens={"tok-egs": TokenUser(user="egs-1", roles=["egs"])})
 
 

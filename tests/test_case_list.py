@@ -11,13 +11,12 @@ import pytest
 from pydantic import TypeAdapter
 from sqlalchemy import select
 
-from api import schemas as s
-from api import views
 from api.app import create_app
+from api.schemas import cases as s
+from api.usecases import views
 from persistence import models as m
 from runtime.settings import PARTICIPANT, Settings, TokenUser
 from tests.api_fixtures import TOKENS, auth
-from tests.dbfixtures import *  # noqa: F403
 
 T0 = datetime(2030, 3, 1, 8, 0, tzinfo=UTC)
 
@@ -28,12 +27,48 @@ def _id(n: int) -> str:
 
 # name: (case id, process, state, overdue, deadline, final, version, updated_at)
 CASES = {
-    "A": (_id(1), "neuantrag", "clearing_offen", True, T0 + timedelta(days=1), False, 2, T0 + timedelta(minutes=5, microseconds=123456)),
+    "A": (
+        _id(1),
+        "neuantrag",
+        "clearing_offen",
+        True,
+        T0 + timedelta(days=1),
+        False,
+        2,
+        T0 + timedelta(minutes=5, microseconds=123456),
+    ),
     "B": (_id(2), "neuantrag", "antrag_eingegangen", False, None, False, 0, T0 + timedelta(minutes=4)),
     "C": (_id(4), "neuantrag", "an_ifk_uebergeben", False, None, True, 7, T0 + timedelta(minutes=3)),
-    "D": (_id(3), "gruppencoaching", "uebergabe_terminiert", False, T0 + timedelta(days=3), False, 1, T0 + timedelta(minutes=3)),
-    "E": (_id(5), "kooperationsplan", "in_ueberpruefung", True, T0 + timedelta(days=10), False, 4, T0 + timedelta(minutes=2)),
-    "F": (_id(6), "rechtskreiswechsel", "vorgemerkt", False, T0 + timedelta(days=2), False, 0, T0 + timedelta(minutes=1)),
+    "D": (
+        _id(3),
+        "gruppencoaching",
+        "uebergabe_terminiert",
+        False,
+        T0 + timedelta(days=3),
+        False,
+        1,
+        T0 + timedelta(minutes=3),
+    ),
+    "E": (
+        _id(5),
+        "kooperationsplan",
+        "in_ueberpruefung",
+        True,
+        T0 + timedelta(days=10),
+        False,
+        4,
+        T0 + timedelta(minutes=2),
+    ),
+    "F": (
+        _id(6),
+        "rechtskreiswechsel",
+        "vorgemerkt",
+        False,
+        T0 + timedelta(days=2),
+        False,
+        0,
+        T0 + timedelta(minutes=1),
+    ),
     "G": (_id(7), "schlichtung", "beantragt", False, None, False, 0, T0),
 }
 NEWEST_FIRST = ["A", "B", "D", "C", "E", "F", "G"]  # D and C changed at the same instant: case id breaks the tie
@@ -50,11 +85,24 @@ async def app(client, database, tmp_path):
     """The app over a read model holding CASES (the list reads nothing else)."""
     async with database.unit_of_work() as session:
         for case_id, process, state, overdue, deadline, final, version, updated in CASES.values():
-            session.add(m.Case(
-                case_id=case_id, process=process, state=state, person_id=None, facts={}, deadlines={"items": []},
-                deadline=deadline, overdue=overdue, final=final, version=version, workflow_id=f"{process}-{case_id}",
-                links={}, created_at=T0 - timedelta(days=1), updated_at=updated,
-            ))
+            session.add(
+                m.Case(
+                    case_id=case_id,
+                    process=process,
+                    state=state,
+                    person_id=None,
+                    facts={},
+                    deadlines={"items": []},
+                    deadline=deadline,
+                    overdue=overdue,
+                    final=final,
+                    version=version,
+                    workflow_id=f"{process}-{case_id}",
+                    links={},
+                    created_at=T0 - timedelta(days=1),
+                    updated_at=updated,
+                )
+            )
     settings = Settings(api_tokens=TOKENS | PARTICIPANT_TOKENS, data_dir=tmp_path)
     return create_app(settings, client=client, db=database)
 
@@ -83,18 +131,21 @@ async def test_lists_every_readable_case_newest_change_first(http):
     assert (page["total"], page["limit"], page["offset"]) == (7, 50, 0)
 
 
-@pytest.mark.parametrize(("params", "expected"), [
-    ({"process": "neuantrag"}, ["A", "B", "C"]),
-    ({"state": "clearing_offen"}, ["A"]),
-    ({"process": "neuantrag", "state": "antrag_eingegangen"}, ["B"]),
-    ({"process": "gruppencoaching", "state": "antrag_eingegangen"}, []),
-    ({"overdue": "true"}, ["A", "E"]),
-    ({"overdue": "false"}, ["B", "D", "C", "F", "G"]),
-    ({"deadline_before": "2030-03-03T08:00:00Z"}, ["A"]),  # F is due exactly then: not before
-    ({"deadline_before": "2030-03-04T09:00:01+01:00"}, ["A", "D", "F"]),  # an offset counts: 08:00:01Z
-    ({"deadline_before": "2030-03-05T00:00:00Z", "overdue": "true"}, ["A"]),
-    ({"process": "", "state": ""}, NEWEST_FIRST),  # empty values filter nothing
-])
+@pytest.mark.parametrize(
+    ("params", "expected"),
+    [
+        ({"process": "neuantrag"}, ["A", "B", "C"]),
+        ({"state": "clearing_offen"}, ["A"]),
+        ({"process": "neuantrag", "state": "antrag_eingegangen"}, ["B"]),
+        ({"process": "gruppencoaching", "state": "antrag_eingegangen"}, []),
+        ({"overdue": "true"}, ["A", "E"]),
+        ({"overdue": "false"}, ["B", "D", "C", "F", "G"]),
+        ({"deadline_before": "2030-03-03T08:00:00Z"}, ["A"]),  # F is due exactly then: not before
+        ({"deadline_before": "2030-03-04T09:00:01+01:00"}, ["A", "D", "F"]),  # an offset counts: 08:00:01Z
+        ({"deadline_before": "2030-03-05T00:00:00Z", "overdue": "true"}, ["A"]),
+        ({"process": "", "state": ""}, NEWEST_FIRST),  # empty values filter nothing
+    ],
+)
 async def test_filters_narrow_items_and_total(http, params, expected):
     page = await _page(http, **params)
     assert _names(page) == expected
@@ -136,8 +187,13 @@ async def test_body_is_the_documented_page_of_summaries(http, database):
     first = r.json()["items"][0]
     assert list(first) == ["case_id", "process", "state", "overdue", "deadline", "final", "version", "updated_at"]
     assert first == {
-        "case_id": ID["A"], "process": "neuantrag", "state": {"name": "clearing_offen", "label": "Clearing offen"},
-        "overdue": True, "deadline": "2030-03-02T08:00:00Z", "final": False, "version": 2,
+        "case_id": ID["A"],
+        "process": "neuantrag",
+        "state": {"name": "clearing_offen", "label": "Clearing offen"},
+        "overdue": True,
+        "deadline": "2030-03-02T08:00:00Z",
+        "final": False,
+        "version": 2,
         "updated_at": "2030-03-01T08:05:00.123456Z",
     }
     d, c = r.json()["items"][2:]
@@ -157,11 +213,19 @@ async def test_openapi_still_documents_the_page_of_summaries(app):
     assert ok["content"]["application/json"]["schema"] == {"$ref": "#/components/schemas/Page_CaseSummary_"}
 
 
-@pytest.mark.parametrize("params", [
-    {"limit": 0}, {"limit": 201}, {"limit": "viele"}, {"offset": -1}, {"offset": 1_000_001},
-    {"overdue": "vielleicht"}, {"deadline_before": "gestern"},
-    {"deadline_before": "2030-03-03T08:00:00"},  # no offset: which instant is meant is unclear
-])
+@pytest.mark.parametrize(
+    "params",
+    [
+        {"limit": 0},
+        {"limit": 201},
+        {"limit": "viele"},
+        {"offset": -1},
+        {"offset": 1_000_001},
+        {"overdue": "vielleicht"},
+        {"deadline_before": "gestern"},
+        {"deadline_before": "2030-03-03T08:00:00"},  # no offset: which instant is meant is unclear
+    ],
+)
 async def test_bad_parameters_answer_422(http, params):
     r = await http.get("/cases", params=params, headers=auth("teamleitung"))
     assert r.status_code == 422, r.text

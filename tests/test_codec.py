@@ -40,7 +40,7 @@ async def test_rotation_old_key_decodes_new_key_encodes():
     rotated = EncryptionCodec({"a": KEY_A, "b": KEY_B}, "b")
     assert await rotated.decode(old) == [plain("alt")]
     assert (await rotated.encode([plain("neu")]))[0].metadata[KEY_ID] == b"b"
-    with pytest.raises(UnknownKey, match="'b'.*FAHRPLAN_CODEC_KEYS"):
+    with pytest.raises(UnknownKey, match=r"'b'.*FAHRPLAN_CODEC_KEYS"):
         await EncryptionCodec({"a": KEY_A}, "a").decode(await rotated.encode([plain("neu")]))
 
 
@@ -82,8 +82,14 @@ async def test_configured_keys_win_and_the_local_key_still_decodes(tmp_path):
 
 
 def test_bad_key_configuration_is_refused(tmp_path):
-    production = dict(mode="production", database_url="sqlite:///x.db", oidc_issuer="https://idp", oidc_audience="f",
-                      oidc_jwks_url="https://idp/jwks", data_dir=tmp_path)
+    production = {
+        "mode": "production",
+        "database_url": "sqlite:///x.db",
+        "oidc_issuer": "https://idp",
+        "oidc_audience": "f",
+        "oidc_jwks_url": "https://idp/jwks",
+        "data_dir": tmp_path,
+    }
     with pytest.raises(ValueError, match="FAHRPLAN_CODEC_KEYS must be set"):
         codec_from_settings(Settings(**production))
     assert not keys_file(Settings(data_dir=tmp_path)).exists()  # production never writes a key file
@@ -109,15 +115,23 @@ async def codec_http(client, sqlite_db, tmp_path):
 
 def wire(payloads: list[Payload]) -> dict:
     """The codec protocol's JSON (protobuf JSON: bytes as base64)."""
-    return {"payloads": [
-        {"metadata": {k: base64.b64encode(v).decode() for k, v in p.metadata.items()}, "data": base64.b64encode(p.data).decode()}
-        for p in payloads
-    ]}
+    return {
+        "payloads": [
+            {
+                "metadata": {k: base64.b64encode(v).decode() for k, v in p.metadata.items()},
+                "data": base64.b64encode(p.data).decode(),
+            }
+            for p in payloads
+        ]
+    }
 
 
 def unwire(body: dict) -> list[Payload]:
     return [
-        Payload(metadata={k: base64.b64decode(v) for k, v in p.get("metadata", {}).items()}, data=base64.b64decode(p.get("data", "")))
+        Payload(
+            metadata={k: base64.b64decode(v) for k, v in p.get("metadata", {}).items()},
+            data=base64.b64decode(p.get("data", "")),
+        )
         for p in body["payloads"]
     ]
 
@@ -138,7 +152,10 @@ async def test_codec_endpoint_round_trip(codec_http):
     assert r.status_code == 200, r.text
     sealed = unwire(r.json())
     assert [p.metadata[KEY_ID] for p in sealed] == [TEST_KEY_ID.encode()] * 2
-    assert await DATA_CONVERTER.payload_codec.decode(sealed) == [plain("Fall 7"), plain("Fall 8")]  # what the worker reads
+    assert await DATA_CONVERTER.payload_codec.decode(sealed) == [
+        plain("Fall 7"),
+        plain("Fall 8"),
+    ]  # what the worker reads
     r = await codec_http.post("/codec/decode", json=wire(sealed), headers=headers)
     assert r.status_code == 200 and unwire(r.json()) == [plain("Fall 7"), plain("Fall 8")]
     r = await codec_http.post("/codec/decode", json={"payloads": []}, headers=headers)
@@ -150,12 +167,17 @@ async def test_unknown_key_and_garbage_are_problems(codec_http):
     r = await codec_http.post("/codec/decode", json=wire(foreign), headers=auth("teamleitung"))
     assert r.status_code == 422 and r.headers["content-type"] == "application/problem+json"
     assert r.json()["type"] == "/problems/unknown-key" and r.json()["key_id"] == "anderer"
-    r = await codec_http.post("/codec/decode", json={"payloads": [{"metadata": 5}], "mehr": 1}, headers=auth("teamleitung"))
+    r = await codec_http.post(
+        "/codec/decode", json={"payloads": [{"metadata": 5}], "mehr": 1}, headers=auth("teamleitung")
+    )
     assert r.status_code == 422 and r.json()["type"] == "/problems/invalid-payloads"
 
 
 async def test_cors_preflight_only_from_the_ui_origin(codec_http):
-    preflight = {"Access-Control-Request-Method": "POST", "Access-Control-Request-Headers": "authorization,content-type,x-namespace"}
+    preflight = {
+        "Access-Control-Request-Method": "POST",
+        "Access-Control-Request-Headers": "authorization,content-type,x-namespace",
+    }
     r = await codec_http.options("/codec/decode", headers=preflight | {"Origin": UI})
     assert r.status_code == 204
     assert r.headers["access-control-allow-origin"] == UI and r.headers["access-control-allow-credentials"] == "true"
@@ -163,28 +185,11 @@ async def test_cors_preflight_only_from_the_ui_origin(codec_http):
     for origin in ("http://evil.example", "http://localhost:8233"):
         r = await codec_http.options("/codec/decode", headers=preflight | {"Origin": origin})
         assert r.status_code == 403 and "access-control-allow-origin" not in r.headers
-        r = await codec_http.post("/codec/decode", json=wire([plain("x")]), headers=auth("teamleitung") | {"Origin": origin})
+        r = await codec_http.post(
+            "/codec/decode", json=wire([plain("x")]), headers=auth("teamleitung") | {"Origin": origin}
+        )
         assert r.status_code == 403 and "access-control-allow-origin" not in r.headers
     r = await codec_http.post("/codec/decode", json=wire([plain("x")]), headers=auth("teamleitung") | {"Origin": UI})
     assert r.status_code == 200 and r.headers["access-control-allow-origin"] == UI
     r = await codec_http.post("/codec/decode", json=wire([plain("x")]), headers={"Origin": UI})
     assert r.status_code == 401 and r.headers["access-control-allow-origin"] == UI  # the UI can show why
-
-
-async def test_local_path_token_for_the_dev_server_ui(codec_http):
-    sealed = await DATA_CONVERTER.payload_codec.encode([plain("x")])
-    r = await codec_http.post("/codec/ui/tok-teamleitung/decode", json=wire(sealed), headers={"Origin": UI})
-    assert r.status_code == 200 and unwire(r.json()) == [plain("x")]
-    r = await codec_http.post("/codec/ui/tok-egs/decode", json=wire(sealed))
-    assert r.status_code == 403
-    r = await codec_http.post("/codec/ui/falsch/decode", json=wire(sealed))
-    assert r.status_code == 401
-
-
-async def test_no_path_token_outside_local_mode(client, sqlite_db, tmp_path):
-    settings = Settings(mode="production", database_url="sqlite:///x.db", oidc_issuer="https://idp", oidc_audience="f",
-                        oidc_jwks_url="https://idp/jwks", data_dir=tmp_path, codec_keys={"k": new_key()})
-    app = create_app(settings, client=client, db=sqlite_db)
-    async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://test") as c:
-        r = await c.post("/codec/ui/tok-teamleitung/decode", json={"payloads": []})
-    assert r.status_code == 404

@@ -12,12 +12,13 @@ from pathlib import Path
 
 import pytest
 
-from runtime import diagrams as runtime_diagrams
-from runtime.diagrams import GraphvizMissing, diagram_files_differ, render_svg, write_diagrams
-from statemachines.diagram import OPEN_CLUSTER, edges, label_for_duration, plan, to_dot, to_mermaid
+from runtime import svg as runtime_svg
+from runtime.svg import GraphvizMissing, render_svg
+from statemachines.diagram import SOURCES_CLASS, TIMER, edges, label_for_duration, plan, to_dot, to_mermaid
 from statemachines.policy import Policy
 from statemachines.registry import PROCESSES
 from statemachines.spec import Process
+from worker.commands.diagrams import diagram_files_differ, write_diagrams
 
 COMMITTED = Path(__file__).resolve().parent.parent / "diagrams"
 ALL = [PROCESSES[name] for name in sorted(PROCESSES)]
@@ -25,6 +26,7 @@ by_name = pytest.mark.parametrize("process", ALL, ids=[p.name for p in ALL])
 
 _DOT_EDGE = re.compile(r'^\s*"([^"]+)" -> "([^"]+)" \[(.*)\];$')
 _DOT_NODE = re.compile(r'^\s*"([^"]+)" \[(.*)\];$')
+_DOT_ROW = re.compile(r'ID="intern-(\w+?)-(\w+)-(\d+)"><FONT [^>]*>(.) ')
 _MMD_STATE = re.compile(r'^\s*state "[^"]*" as (\w+)$')
 _MMD_EDGE = re.compile(r"^\s*(\w+|\[\*\]) --> (\w+|\[\*\])(?: : (.*))?$")
 
@@ -47,29 +49,54 @@ def dot_edges(dot: str) -> list[tuple[str, str, str]]:
     return [(m[1], m[2], m[3]) for line in dot.splitlines() if (m := _DOT_EDGE.match(line))]
 
 
-def dot_cluster_members(dot: str) -> set[str]:
-    block = dot.split(f'subgraph "{OPEN_CLUSTER}" {{', 1)[1].split("\n  }", 1)[0]
-    return {m[1] for line in block.splitlines() if (m := _DOT_NODE.match(line)) and not m[1].startswith("__")}
+def dot_summaries(dot: str) -> dict[str, list[str]]:
+    """Box id → the states it stands for (its class: "quellen" and the state names)."""
+    found = {}
+    for line in dot.splitlines():
+        m = None if _DOT_EDGE.match(line) else _DOT_NODE.match(line)
+        if m and (c := re.search(rf'class="{SOURCES_CLASS} ([^"]*)"', m[2])):
+            found[m[1]] = c[1].split()
+    return found
+
+
+def dot_rows(dot: str) -> list[tuple[str, str, str, str]]:
+    """(owner, trigger, mark, line) of every transition drawn as a row inside a box."""
+    rows = []
+    for line in dot.splitlines():
+        if (m := _DOT_NODE.match(line)) and not _DOT_EDGE.match(line):
+            for r in _DOT_ROW.finditer(m[2]):
+                rows.append((r[1], r[2], r[4], m[2]))
+    return rows
+
+
+def _triggers(attrs: str) -> set[str]:
+    found = re.search(r'class="([^"]*)"', attrs)
+    return set(found[1].split()) - {"markiert"} if found else set()
 
 
 def dot_transitions(dot: str) -> set[tuple[str, str, str]]:
-    """Read (source, dest, trigger) back from the drawing: edges carry their triggers as
-    `class`; junctions and the "from every open state" box pass them through."""
-    states, members = set(dot_nodes(dot)), dot_cluster_members(dot)
-    found, into, out_of = set(), {}, {}
+    """Read (source, dest, trigger) back from the drawing: arrows carry their triggers as
+    `class`, junctions pass them through, a summary box stands for the states its class
+    names, and a row inside a box is a transition from each of its states to itself."""
+    states, boxes = set(dot_nodes(dot)), dot_summaries(dot)
+
+    def sources(node: str) -> list[str]:
+        return boxes.get(node, [node])
+
+    found = {(s, s, trigger) for owner, trigger, _, _ in dot_rows(dot) for s in sources(owner)}
+    into, out_of = {}, {}
     for tail, head, attrs in dot_edges(dot):
-        triggers = set(re.search(r'class="([^"]*)"', attrs)[1].split()) if "class=" in attrs else set()
-        tails = members if f'ltail="{OPEN_CLUSTER}"' in attrs else {tail}
-        if tail in states | members and head in states:
-            found |= {(s, head, t) for s in tails for t in triggers}
+        triggers = _triggers(attrs)
+        if (tail in states or tail in boxes) and head in states:
+            found |= {(s, head, t) for s in sources(tail) for t in triggers}
         elif head not in states:
-            into.setdefault(head, []).append((tails, triggers))
+            into.setdefault(head, []).append((tail, triggers))
         else:
             out_of.setdefault(tail, []).append((head, triggers))
     for helper, incoming in into.items():
-        for tails, t_in in incoming:
+        for tail, t_in in incoming:
             for head, t_out in out_of.get(helper, []):
-                found |= {(s, head, t) for s in tails for t in t_in & t_out}
+                found |= {(tail, head, t) for t in t_in & t_out}
     return found
 
 
@@ -105,8 +132,21 @@ def test_report_changed_and_stale_files_as_different(tmp_path):
 
 
 def test_write_mermaid_and_svg_for_every_process(tmp_path):
+    """One pair per process (buergergeld_2023), and one per later regime where the process differs
+    (R61): under grundsicherung_2026 the Kooperationsplan (R62, R63) and the Minderung (§ 7b, R66)."""
     written = write_diagrams(tmp_path)
-    assert sorted(p.name for p in written) == sorted(f"{n}.{ext}" for n in PROCESSES for ext in ("mmd", "svg"))
+    stems = [*PROCESSES, "kooperationsplan.grundsicherung_2026", "minderung.grundsicherung_2026"]
+    assert sorted(p.name for p in written) == sorted(f"{n}.{ext}" for n in stems for ext in ("mmd", "svg"))
+
+
+def test_draw_each_regime_with_its_own_states_and_triggers(tmp_path):
+    write_diagrams(tmp_path)
+    old = (tmp_path / "kooperationsplan.mmd").read_text(encoding="utf-8")
+    new = (tmp_path / "kooperationsplan.grundsicherung_2026.mmd").read_text(encoding="utf-8")
+    assert "in_schlichtung" in old and "Schlichtung beantragt" in old and "pflichten_per_verwaltungsakt" not in old
+    assert "in_schlichtung" not in new and "Schlichtung beantragt" not in new  # R62
+    assert "ohne_plan --> pflichten_per_verwaltungsakt" in new and "pflichten_per_verwaltungsakt --> aktiv" in new
+    assert "mit RFB" in new and "mit RFB)" not in old  # R63 first invitation; R43 under the old law
 
 
 def test_strip_graphviz_version_from_svg():
@@ -116,7 +156,7 @@ def test_strip_graphviz_version_from_svg():
 
 
 def test_raise_clear_error_when_dot_missing(monkeypatch):
-    monkeypatch.setattr(runtime_diagrams.shutil, "which", lambda name: None)
+    monkeypatch.setattr(runtime_svg.shutil, "which", lambda name: None)
     with pytest.raises(GraphvizMissing, match="Graphviz 'dot' not found"):
         render_svg('digraph "g" { }')
 
@@ -193,7 +233,7 @@ def timer_texts(process: Process, policy: Policy):
     for state in process.states:
         for d in state.deadlines:
             text = f"nach {label_for_duration(getattr(policy, d.delay))}" if d.delay else d.label
-            yield state.name, d.trigger, f"⏱ {text}"
+            yield state.name, d.trigger, f"{TIMER} {text}"
 
 
 @by_name
@@ -209,8 +249,10 @@ def test_label_timer_edges_with_policy_duration(process, policy):
     for source, trigger, text in expected:
         label = process.trigger(trigger).label
         lines = [lbl for a, _, lbl in mermaid_edges(mmd) if a == source and label in lbl]
-        assert lines and all(text in lbl for lbl in lines), (source, trigger, text)
-        assert any(text in attrs and trigger in attrs for _, _, attrs in dot_edges(dot)), (source, trigger, text)
+        in_mermaid = text.replace(":", "\u2236")  # Mermaid cannot show ":" in edge text
+        assert lines and all(in_mermaid in lbl for lbl in lines), (source, trigger, text)
+        drawn = [attrs for _, _, attrs in dot_edges(dot)] + [line for *_, line in dot_rows(dot)]
+        assert any(text in attrs and trigger in attrs for attrs in drawn), (source, trigger, text)
 
 
 def test_show_german_labels_guards_and_roles():
@@ -221,14 +263,23 @@ def test_show_german_labels_guards_and_roles():
 
 
 @by_name
-def test_draw_internal_transitions_as_dashed_loops(process):
-    internal = {t.trigger for t in process.transitions if t.dest is None}
-    loops = [(a, attrs) for a, b, attrs in dot_edges(to_dot(process, Policy())) if a == b and "style=dashed" in attrs]
-    for t in process.transitions:
-        if t.dest is None:
-            for source in t.source:
-                assert any(a == source and t.trigger in attrs and "intern" in attrs for a, attrs in loops)
-    assert all(t in internal for _, attrs in loops for t in re.search(r'class="([^"]*)"', attrs)[1].split())
+def test_draw_transitions_to_the_same_state_as_rows_not_loops(process):
+    """UML draws internal transitions inside the state; labelled self-loops printed labels
+    over labels. ↻: the state stays; ↺: it is entered anew (its deadlines restart)."""
+    dot = to_dot(process, Policy())
+    assert not [(a, b) for a, b, attrs in dot_edges(dot) if a == b], "no self-loops"
+    boxes = dot_summaries(dot)
+    rows = dot_rows(dot)
+    for owner, trigger, mark, _ in rows:
+        for source in boxes.get(owner, [owner]):
+            declared_here = [t for t in process.transitions if t.trigger == trigger and source in t.source]
+            kinds = {"↻" if t.dest is None else "↺" for t in declared_here if t.dest in (None, source)}
+            assert mark in kinds, (owner, trigger, mark)
+    internal = {(s, t.trigger) for t in process.transitions if t.dest is None for s in t.source}
+    drawn_internal = {
+        (s, trigger) for owner, trigger, mark, _ in rows if mark == "↻" for s in boxes.get(owner, [owner])
+    }
+    assert drawn_internal == internal
     mmd = to_mermaid(process, Policy())
     for (a, b, label), (_, _, trigger) in zip(
         [e for e in mermaid_edges(mmd) if "[*]" not in e[:2]], mermaid_transitions(mmd, process), strict=True

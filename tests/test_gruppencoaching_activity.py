@@ -13,7 +13,6 @@ from persistence import gruppencoaching as gc
 from persistence import models as m
 from persistence.db import Database
 from tests.cases import count, rows
-from tests.dbfixtures import *  # noqa: F403
 from workflows.messages import TransitionRecord
 from workflows.sessions import SitzungPruefung
 
@@ -24,8 +23,16 @@ async def _case(db: Database, process: str, state: str) -> str:
     case_id = uuid.uuid4().hex[:12]
     await CaseActivities(db).record_transition(
         TransitionRecord(
-            case_id=case_id, process=process, sequence=0, trigger="fall_angelegt", source=None, dest=state,
-            entered=True, role="system", facts={}, occurred_at=BEGINN - timedelta(days=7),
+            case_id=case_id,
+            process=process,
+            sequence=0,
+            trigger="fall_angelegt",
+            source=None,
+            dest=state,
+            entered=True,
+            role="system",
+            facts={},
+            occurred_at=BEGINN - timedelta(days=7),
         )
     )
     return case_id
@@ -35,20 +42,33 @@ async def _sitzung(db: Database, *states: tuple[str, str]) -> int:
     cases = [await _case(db, process, state) for process, state in states]
     async with db.unit_of_work() as session:
         sitzung = gc.Sitzung(
-            beginn=BEGINN, dauer_minuten=180, kapazitaet=12, min_teilnehmende=2, pruefung_um=BEGINN - timedelta(days=2),
-            status=gc.GEPLANT, created_at=BEGINN - timedelta(days=14),
+            beginn=BEGINN,
+            dauer_minuten=180,
+            kapazitaet=12,
+            min_teilnehmende=2,
+            pruefung_um=BEGINN - timedelta(days=2),
+            status=gc.GEPLANT,
+            created_at=BEGINN - timedelta(days=14),
         )
         session.add(sitzung)
         await session.flush()
         session.add_all(
-            gc.Buchung(sitzung_id=sitzung.id, case_id=c, status=gc.GEBUCHT, gebucht_von="tn", gebucht_am=BEGINN - timedelta(days=3))
+            gc.Buchung(
+                sitzung_id=sitzung.id,
+                case_id=c,
+                status=gc.GEBUCHT,
+                gebucht_von="tn",
+                gebucht_am=BEGINN - timedelta(days=3),
+            )
             for c in cases
         )
         return sitzung.id
 
 
 async def _check(db: Database, sitzung_id: int):
-    return await ActivityEnvironment().run(GruppencoachingActivities(db).pruefe_sitzung, SitzungPruefung(sitzung_id=sitzung_id))
+    return await ActivityEnvironment().run(
+        GruppencoachingActivities(db).pruefe_sitzung, SitzungPruefung(sitzung_id=sitzung_id)
+    )
 
 
 async def test_pruefe_sitzung_under_minimum_opens_one_task_when_retried(database: Database):

@@ -3,61 +3,12 @@ sessions (R20), self-booking by participants (R22) and the R21 decision task."""
 
 from __future__ import annotations
 
-from datetime import date, timedelta
+from datetime import date
 
-import httpx
-import pytest
-
-from api.app import create_app
-from api.gruppencoaching import wochenplan
-from runtime.settings import Settings, TokenUser
+from api.usecases.sitzungen import wochenplan
 from statemachines import Policy
-from tests.api_fixtures import PERSON, TOKENS, auth, go, new_case, step, worker  # noqa: F401
-
-TERMIN = {"termin": "2026-12-01T10:00:00+01:00"}
-POLICY = Policy(gc_kapazitaet=2, gc_min_teilnehmende=2)  # small numbers: "full" and "too few" in a few steps
-
-
-class GC:
-    """The app over httpx, with participant tokens added per test."""
-
-    def __init__(self, http: httpx.AsyncClient, app, env):
-        self.http, self.app, self.env = http, app, env
-
-    def participant(self, case_id: str) -> dict[str, str]:
-        token = f"tok-tn-{case_id}"
-        self.app.state.tokens[token] = TokenUser(user=f"tn-{case_id[:8]}", roles=["teilnehmende"], case_id=case_id)
-        return {"Authorization": f"Bearer {token}"}
-
-    async def case(self, facts: dict | None = None, probezeit: bool = True) -> str:
-        r = await self.http.post("/cases", json={"process": "gruppencoaching", "person": PERSON, "facts": facts or {}}, headers=auth("ifk"))
-        assert r.status_code == 201, r.text
-        case_id = r.json()["case_id"]
-        if probezeit:
-            await go(self.http, case_id, "uebergabe_vereinbart", "ifk", TERMIN)
-            await go(self.http, case_id, "probezeit_begonnen", "ifk")
-        return case_id
-
-    async def sessions(self, days_ahead: int = 7, wochen: int = 2) -> list[dict]:
-        von = (await self.env.get_current_time()).date() + timedelta(days=days_ahead)
-        r = await self.http.post("/sitzungen/plan", json={"von": von.isoformat(), "wochen": wochen}, headers=auth("jobcoach"))
-        assert r.status_code == 201, r.text
-        return r.json()
-
-    async def book(self, sitzung: dict, who: dict[str, str], **body):
-        return await self.http.post(f"/sitzungen/{sitzung['id']}/buchungen", json=body, headers=who)
-
-    async def sitzung(self, sitzung: dict) -> dict:
-        return (await self.http.get(f"/sitzungen/{sitzung['id']}", headers=auth("jobcoach"))).json()
-
-
-@pytest.fixture
-async def gc(client, sqlite_db, worker, tmp_path, env):  # noqa: F811
-    settings = Settings(task_queue=worker.task_queue, api_tokens=TOKENS, data_dir=tmp_path, update_timeout_seconds=20, policy=POLICY)
-    app = create_app(settings, client=client, db=sqlite_db)
-    async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://test/api/v1") as http:
-        yield GC(http, app, env)
-
+from tests.api_fixtures import PERSON, auth, go, new_case, step
+from tests.gc_support import TERMIN
 
 # --- the case ----------------------------------------------------------------------------
 
@@ -69,7 +20,9 @@ async def test_create_gruppencoaching_case_as_ifk_returns_201(gc):
 
 
 async def test_create_gruppencoaching_case_as_egs_returns_403(gc):
-    r = await gc.http.post("/cases", json={"process": "gruppencoaching", "person": PERSON, "facts": {}}, headers=auth("egs"))
+    r = await gc.http.post(
+        "/cases", json={"process": "gruppencoaching", "person": PERSON, "facts": {}}, headers=auth("egs")
+    )
     assert r.status_code == 403
 
 
@@ -81,7 +34,11 @@ async def test_handover_of_pupil_returns_409_with_r26_reason(gc):
 
 
 async def test_create_case_with_unknown_fact_returns_422(gc):
-    r = await gc.http.post("/cases", json={"process": "gruppencoaching", "person": PERSON, "facts": {"geburtsdatum": "2010-01-01"}}, headers=auth("ifk"))
+    r = await gc.http.post(
+        "/cases",
+        json={"process": "gruppencoaching", "person": PERSON, "facts": {"geburtsdatum": "2010-01-01"}},
+        headers=auth("ifk"),
+    )
     assert r.status_code == 422
 
 
@@ -166,18 +123,22 @@ async def test_list_bookings_as_participant_shows_only_own(gc):
     assert (await gc.http.get("/buchungen", params={"case_id": other}, headers=gc.participant(mine))).status_code == 403
 
 
-async def test_read_other_booking_as_participant_returns_403(gc):
+async def test_read_other_booking_as_participant_answers_404_like_an_unknown_one(gc):
     sitzung = (await gc.sessions())[0]
     theirs = (await gc.book(sitzung, gc.participant(await gc.case()))).json()
-    assert (await gc.http.get(f"/buchungen/{theirs['id']}", headers=gc.participant(await gc.case()))).status_code == 403
+    stranger = gc.participant(await gc.case())
+    r = await gc.http.get(f"/buchungen/{theirs['id']}", headers=stranger)
+    unknown = await gc.http.get("/buchungen/999999", headers=stranger)
+    assert r.status_code == unknown.status_code == 404
+    assert r.json()["title"] == unknown.json()["title"] and "999999" not in r.json()["detail"]
 
 
-async def test_cancel_other_booking_as_participant_returns_403_and_changes_nothing(gc):
+async def test_cancel_other_booking_as_participant_answers_404_and_changes_nothing(gc):
     sitzung = (await gc.sessions())[0]
     owner = gc.participant(await gc.case())
     theirs = (await gc.book(sitzung, owner)).json()
     r = await gc.http.delete(f"/buchungen/{theirs['id']}", headers=gc.participant(await gc.case()))
-    assert r.status_code == 403 and r.headers["content-type"] == "application/problem+json"
+    assert r.status_code == 404 and r.headers["content-type"] == "application/problem+json"
     assert (await gc.http.get(f"/buchungen/{theirs['id']}", headers=owner)).json()["status"] == "gebucht"
 
 
@@ -243,6 +204,3 @@ async def test_record_attendance_without_value_returns_422(gc):
     booking = (await gc.book((await gc.sessions())[0], auth("jobcoach"), case_id=await gc.case())).json()
     r = await gc.http.put(f"/buchungen/{booking['id']}/anwesenheit", json={}, headers=auth("jobcoach"))
     assert r.status_code == 422
-
-
-__all__ = ["GC", "POLICY", "gc"]

@@ -59,7 +59,9 @@ def test_allow_young_person_after_schooling_who_wants_work():
 
 def test_allow_after_corrected_facts():
     facts = _facts(jugendlich=True)
-    state, _ = _walk(facts, ("voraussetzungen_erfasst", {"schulpflicht_erfuellt": True}), ("uebergabe_vereinbart", TERMIN))
+    state, _ = _walk(
+        facts, ("voraussetzungen_erfasst", {"schulpflicht_erfuellt": True}), ("uebergabe_vereinbart", TERMIN)
+    )
     assert state == "uebergabe_terminiert"
 
 
@@ -100,3 +102,14 @@ def test_reach_every_state_from_angeboten():
 def test_policy_refuses_fewer_weekdays_than_sessions_per_week():
     with pytest.raises(ValidationError):
         Policy(gc_sitzungen_pro_woche=4, gc_wochentage=(0, 2, 4))
+
+
+def test_concept_5_2_first_talk_with_bestands_elb_documented_state_kept():
+    """Concept 5.2 (R15, R24): the Jobcoaches document the first talk on the gruppencoaching case; the
+    state stays and the first date is kept; not before the Übergabegespräch is set."""
+    state, facts = _walk(_facts(), ("uebergabe_vereinbart", TERMIN), ("erstgespraech_gefuehrt", None))
+    assert (state, facts.erstgespraech_am) == ("uebergabe_terminiert", NOW)
+    later = MACHINE.step(state, facts, "erstgespraech_gefuehrt", None, NOW.replace(hour=12))
+    assert later.facts.erstgespraech_am == NOW and not later.entered
+    assert "erstgespraech_gefuehrt" not in MACHINE.allowed("angeboten", _facts())
+    assert MACHINE.roles_for("erstgespraech_gefuehrt") == frozenset({"jobcoach"})

@@ -50,13 +50,14 @@ async def test_probezeit_keeps_case_with_jobcoaches_before_two_weeks(client, wor
 
 
 async def test_probezeit_expiry_then_case_stays_in_teilnahme(client, worker, env, sqlite_db):
-    """R24: the timer raises the decision; staying closes the decision task."""
+    """R24: the timer raises the decision; staying closes the decision task and (R17) gives the
+    Jobcoaches the coaching to accompany."""
     h = await _in_probezeit(client, worker)
     await env.sleep(timedelta(days=15))
     await _eventually(lambda: _state(h), "probezeit_beendet")
     assert await _open_kinds(sqlite_db, h) == [("probezeit_entscheidung", "jobcoach")]
     assert (await fire(h, "verbleib_vereinbart")).state == "teilnahme"
-    assert await _open_kinds(sqlite_db, h) == []
+    assert await _open_kinds(sqlite_db, h) == [("gruppencoaching_begleiten", "jobcoach")]
     trail = [e[0] for e in await events(sqlite_db, case_id_of(h))]
     assert trail[-2:] == ["probezeit_abgelaufen", "verbleib_vereinbart"]
 
@@ -95,5 +96,8 @@ async def test_mark_jobturbo_tasks_with_precedence(client, worker, sqlite_db):
     turbo = await _start(client, worker, jobturbo=True)
     for h in (plain, turbo):
         await fire(h, "uebergabe_vereinbart", TERMIN, role="ifk")
-    flags = {case_id_of(h): [t.vorrang for t in await rows(sqlite_db, m.Task, case_id=case_id_of(h))] for h in (plain, turbo)}
+    flags = {
+        case_id_of(h): [t.vorrang for t in await rows(sqlite_db, m.Task, case_id=case_id_of(h), role="jobcoach")]
+        for h in (plain, turbo)
+    }
     assert flags == {case_id_of(plain): [False], case_id_of(turbo): [True]}

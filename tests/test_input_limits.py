@@ -13,10 +13,10 @@ from pydantic import ValidationError
 from sqlalchemy.exc import ProgrammingError
 
 from api.app import create_app
-from api.deps import _cases
+from api.deps import _case_reads
 from runtime.settings import Settings
 from statemachines import PROCESSES, CaseMachine, Policy
-from tests.api_fixtures import PERSON, TOKENS, auth, new_case, step, worker  # noqa: F401
+from tests.api_fixtures import PERSON, TOKENS, auth, new_case, step
 
 PROBLEM = "application/problem+json"
 UUID = str(uuid.UUID(int=1))
@@ -26,7 +26,7 @@ CASE = {"process": "neuantrag", "person": PERSON, "facts": {"antragsweg": "perso
 
 
 @pytest.fixture
-async def api(client, sqlite_db, worker, tmp_path):  # noqa: F811
+async def api(client, sqlite_db, worker, tmp_path):
     """The real app (reachable for dependency overrides) over httpx, with a real worker."""
     settings = Settings(task_queue=worker.task_queue, api_tokens=TOKENS, data_dir=tmp_path, update_timeout_seconds=20)
     app = create_app(settings, client=client, db=sqlite_db)
@@ -70,7 +70,7 @@ async def test_streamed_body_over_limit_without_content_length_returns_413(api):
     _problem(r, 413)
 
 
-async def test_max_body_bytes_setting_moves_the_limit(client, sqlite_db, worker, tmp_path):  # noqa: F811
+async def test_max_body_bytes_setting_moves_the_limit(client, sqlite_db, worker, tmp_path):
     settings = Settings(task_queue=worker.task_queue, api_tokens=TOKENS, data_dir=tmp_path, max_body_bytes=2048)
     app = create_app(settings, client=client, db=sqlite_db)
     async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://test/api/v1") as http:
@@ -89,7 +89,9 @@ async def test_create_case_with_text_body_returns_415(api):
 
 
 async def test_body_that_is_not_utf8_returns_400_in_german(api):
-    r = await api.post("/cases", content=b'{"process": "\xff\xfe"}', headers={**auth("egs"), "content-type": "application/json"})
+    r = await api.post(
+        "/cases", content=b'{"process": "\xff\xfe"}', headers={**auth("egs"), "content-type": "application/json"}
+    )
     assert _problem(r, 400)["detail"] == "Der Inhalt ist kein lesbares JSON (UTF-8 erwartet)."
 
 
@@ -133,7 +135,9 @@ UNKNOWN_FIELD = [  # every request body model, nested ones included
 ]
 
 
-@pytest.mark.parametrize(("method", "path", "body"), UNKNOWN_FIELD, ids=[f"{m} {p} {i}" for i, (m, p, _) in enumerate(UNKNOWN_FIELD)])
+@pytest.mark.parametrize(
+    ("method", "path", "body"), UNKNOWN_FIELD, ids=[f"{m} {p} {i}" for i, (m, p, _) in enumerate(UNKNOWN_FIELD)]
+)
 async def test_request_with_unknown_field_returns_422(api, method, path, body):
     problem = _problem(await api.request(method, path, json=body, headers=LEAD), 422)
     assert [e["type"] for e in problem["errors"]] == ["extra_forbidden"]
@@ -145,7 +149,9 @@ def test_every_request_body_schema_refuses_unknown_fields_and_bounds_strings_and
     schemas = document["components"]["schemas"]
     refs = {
         op["requestBody"]["content"]["application/json"]["schema"]["$ref"].rsplit("/", 1)[-1]
-        for ops in document["paths"].values() for op in ops.values() if "requestBody" in op
+        for ops in document["paths"].values()
+        for op in ops.values()
+        if "requestBody" in op
     }
     assert len(refs) >= 11
     for name in _reachable(refs, schemas):
@@ -167,7 +173,7 @@ def test_every_trigger_payload_and_start_model_refuses_unknown_fields_and_bounds
                     assert part.get("additionalProperties") is False, (process.name, model.__name__, name)
             if model in from_api:  # system-only payloads (a child's end) never come from a request
                 assert not _unbounded(schema, schema.get("$defs", {}), model.__name__), (process.name, model.__name__)
-        for trigger in (t for t in process.triggers if t.payload):  # the path CaseService._check takes
+        for trigger in (t for t in process.triggers if t.payload):  # the path case_commands._check takes
             with pytest.raises(ValidationError) as refused:
                 machine.payload(trigger.name, {"unbekannt": 1})
             assert "extra_forbidden" in {e["type"] for e in refused.value.errors()}, (process.name, trigger.name)
@@ -199,7 +205,9 @@ async def test_unknown_field_with_huge_name_is_not_echoed(api):
 
 async def test_case_id_in_body_must_be_a_uuid(api):
     problem = _problem(await api.post("/sitzungen/1/buchungen", json={"case_id": "x' OR 1=1"}, headers=LEAD), 422)
-    assert problem["errors"][0]["loc"] == ["body", "case_id"] and problem["errors"][0]["type"] == "string_pattern_mismatch"
+    assert (
+        problem["errors"][0]["loc"] == ["body", "case_id"] and problem["errors"][0]["type"] == "string_pattern_mismatch"
+    )
 
 
 # --- 404, 405, 500 --------------------------------------------------------------------------
@@ -216,18 +224,23 @@ async def test_wrong_method_returns_405_problem_with_allow_header(api):
     assert r.headers["allow"] and set(r.headers["allow"].replace(" ", "").split(",")) <= {"GET", "POST"}
 
 
-@pytest.mark.parametrize("error", [RuntimeError(SECRET), ProgrammingError(SECRET, {"nachname": "Mustermann"}, Exception("syntax"))])
+@pytest.mark.parametrize(
+    "error", [RuntimeError(SECRET), ProgrammingError(SECRET, {"nachname": "Mustermann"}, Exception("syntax"))]
+)
 async def test_crash_in_route_returns_500_without_trace_sql_or_message(api, caplog, error):
     def broken():
         raise error
 
-    api.app.dependency_overrides[_cases] = broken
+    api.app.dependency_overrides[_case_reads] = broken
     with caplog.at_level(logging.ERROR, logger="fahrplan.api"):
         r = await api.get(f"/cases/{UUID}", headers=LEAD)
     problem = _problem(r, 500)
     assert problem == {
-        "type": "/problems/internal-error", "title": "Interner Fehler", "status": 500,
-        "detail": "Ein unerwarteter Fehler ist aufgetreten.", "instance": f"/api/v1/cases/{UUID}",
+        "type": "/problems/internal-error",
+        "title": "Interner Fehler",
+        "status": 500,
+        "detail": "Ein unerwarteter Fehler ist aufgetreten.",
+        "instance": f"/api/v1/cases/{UUID}",
     }
     logged = "\n".join(record.getMessage() for record in caplog.records)
     assert type(error).__name__ in logged and f"(case {UUID})" in logged

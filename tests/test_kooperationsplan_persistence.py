@@ -6,43 +6,65 @@ from __future__ import annotations
 import uuid
 from datetime import UTC, datetime, timedelta
 
-from activities import all_activities
 from activities.cases import CaseActivities
-from activities.kooperationsplan import RECORD_HOOKS
+from activities.registry import record_hooks
 from persistence import models as m
 from persistence.db import Database
-from persistence.kooperationsplan import PlanVersion, entwurf_speichern, versionen
+from persistence.kooperationsplan import PlanVersion, entwurf_speichern, schritt_stand, versionen
 from statemachines.plan_inhalt import PlanInhalt
 from tests.cases import rows
-from tests.dbfixtures import *  # noqa: F403
 from tests.dbfixtures import add_person
 from tests.kooperationsplan_support import PLAN, plan
 from workflows.messages import DeadlineInfo, TransitionRecord
 
 T0 = datetime(2026, 3, 2, 9, 0, tzinfo=UTC)
-FACTS = {"rehabilitand": False, "beteiligte_fachkraefte": [], "plan_version": 0, "plan_in_kraft": False, "aufforderungen": 0}
+FACTS = {
+    "rehabilitand": False,
+    "beteiligte_fachkraefte": [],
+    "plan_version": 0,
+    "plan_in_kraft": False,
+    "aufforderungen": 0,
+}
 
 
 def _record(case_id: str, sequence: int, trigger: str, dest: str, facts: dict, **fields) -> TransitionRecord:
     return TransitionRecord(
-        case_id=case_id, process="kooperationsplan", sequence=sequence, trigger=trigger, source="in_erarbeitung",
-        dest=dest, entered=True, role="ifk", facts=facts, occurred_at=T0 + timedelta(days=sequence), **fields,
+        case_id=case_id,
+        process="kooperationsplan",
+        sequence=sequence,
+        trigger=trigger,
+        source="in_erarbeitung",
+        dest=dest,
+        entered=True,
+        role="ifk",
+        facts=facts,
+        occurred_at=T0 + timedelta(days=sequence),
+        **fields,
     )
 
 
 async def _started(db: Database) -> tuple[CaseActivities, str]:
-    acts, case_id = CaseActivities(db, hooks=RECORD_HOOKS), uuid.uuid4().hex[:12]
+    acts, case_id = CaseActivities(db, hooks=record_hooks()), uuid.uuid4().hex[:12]
     start = _record(case_id, 0, "fall_angelegt", "potenzialanalyse", FACTS, person_id=await add_person(db))
     await acts.record_transition(start.model_copy(update={"source": None}))
     return acts, case_id
 
 
-async def _agree(acts: CaseActivities, db: Database, case_id: str, sequence: int, version: int, inhalt: dict) -> TransitionRecord:
+async def _agree(
+    acts: CaseActivities, db: Database, case_id: str, sequence: int, version: int, inhalt: dict
+) -> TransitionRecord:
     async with db.unit_of_work() as session:
         draft = await entwurf_speichern(session, case_id, PlanInhalt.model_validate(inhalt), "vereinbart", "ifk-1", T0)
-    facts = FACTS | {"plan_version": version, "plan_in_kraft": True, "plan_entwurf": draft.id, "plan_hash": draft.inhalt_hash}
+    facts = FACTS | {
+        "plan_version": version,
+        "plan_in_kraft": True,
+        "plan_entwurf": draft.id,
+        "plan_hash": draft.inhalt_hash,
+    }
     review = DeadlineInfo(trigger="ueberpruefung_faellig", label="R42", due=T0 + timedelta(days=183))
-    rec = _record(case_id, sequence, "plan_vereinbart", "aktiv", facts, letters=["kooperationsplan"], deadlines=[review])
+    rec = _record(
+        case_id, sequence, "plan_vereinbart", "aktiv", facts, letters=["kooperationsplan"], deadlines=[review]
+    )
     await acts.record_transition(rec)
     return rec
 
@@ -81,6 +103,23 @@ async def test_record_update_supersedes_the_version_in_force(database: Database)
     assert [(v.version, v.status) for v in history] == [(1, "abgeloest"), (2, "gueltig")]
 
 
-def test_register_plan_activities_with_the_worker(tmp_path):
-    names = {getattr(a, "__temporal_activity_definition").name for a in all_activities(Database(f"sqlite:///{tmp_path}/x.db"))}
-    assert {"record_transition", "kp_entwurf_pruefen", "schlichtung_befangenheit_pruefen"} <= names
+async def test_r47_step_status_belongs_to_the_version_it_was_recorded_for(database: Database):
+    """R47: each version's steps carry the statuses recorded while it was in force (the audit
+    trail's schritt_erfasst events); a newer version starts with every step open."""
+    acts, case_id = await _started(database)
+    await _agree(acts, database, case_id, 1, 1, PLAN)
+    for sequence, (nr, status) in enumerate([(2, "erledigt"), (3, "entfallen"), (2, "nicht_erledigt")], 2):
+        rec = _record(case_id, sequence, "schritt_erfasst", "aktiv", FACTS, data={"schritt": nr, "status": status})
+        await acts.record_transition(rec.model_copy(update={"source": "aktiv", "entered": False}))
+    async with database.unit_of_work(read_only=True) as session:
+        [first] = await versionen(session, case_id)
+        expected = dict.fromkeys(range(1, 7), "offen") | {2: "nicht_erledigt", 3: "entfallen"}
+        assert await schritt_stand(session, first) == expected
+    await _agree(acts, database, case_id, 5, 2, plan("Eine Ausbildung im Lager beginnen"))
+    rec = _record(case_id, 6, "schritt_erfasst", "aktiv", FACTS, data={"schritt": 1, "status": "erledigt"})
+    await acts.record_transition(rec.model_copy(update={"source": "aktiv", "entered": False}))
+    async with database.unit_of_work(read_only=True) as session:
+        first, second = await versionen(session, case_id)
+        assert (await schritt_stand(session, first))[2] == "nicht_erledigt"
+        assert (await schritt_stand(session, first))[1] == "offen"
+        assert await schritt_stand(session, second) == {1: "erledigt"} | dict.fromkeys(range(2, 7), "offen")

@@ -14,7 +14,8 @@ from persistence.kooperationsplan import PlanVersion
 from statemachines.kooperationsplan import add_months
 from tests.cases import case_id_of, count, events, fire, rows, snapshot, start_case
 from tests.conftest import new_worker
-from tests.kooperationsplan_support import draft, end_all_cases, eventually_state, plan  # noqa: F401
+from tests.kooperationsplan_support import draft, eventually_state, plan
+from tests.minderung_support import minderung_of, started
 from tests.support_workflows import ShortHistoryKooperationsplan
 from workflows.processes import WORKFLOWS
 
@@ -89,7 +90,9 @@ async def test_review_timer_opens_review_with_ifk_task_after_six_months(client, 
     h = await _aktiv(client, worker, db)
     snap = await snapshot(h)
     agreed = datetime.fromisoformat(snap.facts["plan_gueltig_seit"])
-    assert (snap.deadlines[0].trigger, snap.deadlines[0].due) == ("ueberpruefung_faellig", add_months(agreed, 6))
+    # R47 added the steps' own deadline to aktiv: the review's is looked up by its trigger
+    review = next(d for d in snap.deadlines if d.trigger == "ueberpruefung_faellig")
+    assert review.due == add_months(agreed, 6)
     await env.sleep(timedelta(days=150))
     assert (await snapshot(h)).state == "aktiv"
     await env.sleep(timedelta(days=35))
@@ -109,10 +112,13 @@ async def test_update_plan_at_review_supersedes_version_and_restarts_timer(clien
     h = await _aktiv(client, worker, db)
     await env.sleep(SIX_MONTHS_AND_A_DAY)
     await eventually_state(h, "in_ueberpruefung")
-    updated = await fire(h, "fortgeschrieben", await draft(db, case_id_of(h), plan("Ausbildung zur Fachkraft für Lagerlogistik")))
+    updated = await fire(
+        h, "fortgeschrieben", await draft(db, case_id_of(h), plan("Ausbildung zur Fachkraft für Lagerlogistik"))
+    )
     assert (updated.state, updated.facts["plan_version"]) == ("aktiv", 2)
     now = await env.get_current_time()
-    assert abs(updated.deadlines[0].due - add_months(now, 6)) < timedelta(minutes=5)
+    review = next(d for d in updated.deadlines if d.trigger == "ueberpruefung_faellig")  # R47: not the only one
+    assert abs(review.due - add_months(now, 6)) < timedelta(minutes=5)
     versions = await rows(db, PlanVersion, case_id=case_id_of(h))
     assert sorted((v.version, v.status) for v in versions) == [(1, "abgeloest"), (2, "gueltig")]
     [task] = await rows(db, m.Task, case_id=case_id_of(h), kind="kp_ueberpruefen")
@@ -121,7 +127,9 @@ async def test_update_plan_at_review_supersedes_version_and_restarts_timer(clien
 
 async def test_update_plan_early_from_aktiv_creates_new_version(client, worker, db):
     h = await _aktiv(client, worker, db)
-    updated = await fire(h, "fortgeschrieben", await draft(db, case_id_of(h), plan("Teilzeitstelle im Lager"), "fortgeschrieben"))
+    updated = await fire(
+        h, "fortgeschrieben", await draft(db, case_id_of(h), plan("Teilzeitstelle im Lager"), "fortgeschrieben")
+    )
     assert (updated.state, updated.facts["plan_version"]) == ("aktiv", 2)
 
 
@@ -177,18 +185,36 @@ async def test_missed_cooperation_without_plan_carries_rfb_and_returns_to_ohne_p
     assert (await fire(h, "mitwirkung_erbracht")).state == "ohne_plan"
 
 
-async def test_repeated_missed_cooperation_sends_another_aufforderung(client, worker, db):
+async def test_missed_cooperation_after_the_rfb_is_a_breach_heard_in_a_minderung_child(client, worker, db):
+    """R65: not kept after the Aufforderung with RFB: a hearing (a minderung child), not one more
+    Aufforderung (histories from before the patch replay without it: tests/histories/kooperationsplan/
+    vor-kp-pflichtverletzung-minderung)."""
     h = await _aktiv(client, worker, db)
     await fire(h, "mitwirkung_versaeumt")
     snap = await fire(h, "mitwirkung_versaeumt", {"anlass": "nachweis_fehlt"})
     assert (snap.state, snap.facts["aufforderungen"]) == ("aufforderung_mit_rfb", 2)
-    assert await count(db, m.Notification, case_id=case_id_of(h), template="aufforderung_mitwirkung") == 2
+    assert await count(db, m.Notification, case_id=case_id_of(h), template="aufforderung_mitwirkung") == 1
+    k = await started(minderung_of(client, snap))
+    assert (k.state, k.facts["anlass"], k.facts["pflicht"]) == ("anhoerung", "pflichtverletzung", "nachweis_fehlt")
+    assert k.links == {"kooperationsplan": case_id_of(h)}
 
 
 async def test_record_involved_staff_member(client, worker):
     h = await _drafting(client, worker, {"beteiligte_fachkraefte": ["ifk-1"]})
     snap = await fire(h, "fachkraft_beteiligt", {"fachkraft": "teamleitung-2"})
     assert (snap.state, snap.facts["beteiligte_fachkraefte"]) == ("in_erarbeitung", ["ifk-1", "teamleitung-2"])
+
+
+async def test_refuse_involved_staff_given_as_free_text_before_it_reaches_the_history(client, worker, db):
+    """Issue 13: a name typed into a staff field reached the facts, the audit trail and the Temporal
+    history, where erasure cannot follow it. The validator refuses anything but a staff id."""
+    h = await _drafting(client, worker, {"beteiligte_fachkraefte": ["ifk-1"]})
+    for text in ("Frau Erika Mustermann", "x", "ifk 2", "-ifk"):
+        with pytest.raises(WorkflowUpdateFailedError) as refused:
+            await fire(h, "fachkraft_beteiligt", {"fachkraft": text})
+        assert refused.value.cause.type == "InvalidPayload", text
+    assert (await snapshot(h)).facts["beteiligte_fachkraefte"] == ["ifk-1"]
+    assert [e[0] for e in await events(db, case_id_of(h))] == ["fall_angelegt", "potenzialanalyse_abgeschlossen"]
 
 
 async def test_end_of_benefits_ends_case_and_workflow(client, worker, db):

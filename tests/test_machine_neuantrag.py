@@ -141,6 +141,7 @@ STARTS = st.builds(
     antragsweg=st.sampled_from(["persoenlich", "online"]),
     rehabilitand=st.booleans(),
     alg1_ende=st.none() | st.dates(date(2025, 1, 1), date(2026, 12, 31)),
+    jobturbo=st.booleans(),
 )
 ENDINGS = {"arbeit_aufgenommen", "antrag_zurueckgenommen", "antrag_abgelehnt"}
 # Every trigger can come up at every step; the ones that close the case are rarer,
@@ -350,7 +351,7 @@ def test_schedule_wiedervorlage_four_weeks_after_entering():
 def test_schedule_alg1_invitation_on_alg1_ende():
     """R8: invited when ALG I ends (08:00 UTC on that day with the seed offset 0)."""
     _, facts = run(PATHS["alg1_wiedervorlage"])
-    [pending] = MACHINE.deadlines("alg1_wiedervorlage", facts, NOW)
+    [pending] = [p for p in MACHINE.deadlines("alg1_wiedervorlage", facts, NOW) if p.deadline.trigger != WV]
     assert pending.deadline.trigger == "alg1_ende_erreicht"
     assert pending.due == datetime.combine(date(2025, 6, 30), time(8, 0), tzinfo=UTC)
 
@@ -358,13 +359,60 @@ def test_schedule_alg1_invitation_on_alg1_ende():
 def test_schedule_alg1_invitation_with_policy_offset():
     """R8/R60: at most one week after ALG I ends."""
     machine = CaseMachine(NEUANTRAG, Policy(alg1_einladung_nach_ende=timedelta(days=7)))
-    [pending] = machine.deadlines("alg1_wiedervorlage", start(alg1_ende=date(2025, 6, 30)), NOW)
-    assert pending.due == datetime(2025, 7, 7, 8, 0, tzinfo=UTC)
+    pending = machine.deadlines("alg1_wiedervorlage", start(alg1_ende=date(2025, 6, 30)), NOW)
+    assert [p.due for p in pending if p.deadline.trigger == "alg1_ende_erreicht"] == [
+        datetime(2025, 7, 7, 8, tzinfo=UTC)
+    ]
 
 
 def test_schedule_no_alg1_invitation_without_alg1_ende():
-    """R8: without an end date there is nothing to wait for."""
-    assert MACHINE.deadlines("alg1_wiedervorlage", start(), NOW) == []
+    """R8: without an end date there is no invitation to wait for, only the Wiedervorlage."""
+    assert [p.deadline.trigger for p in MACHINE.deadlines("alg1_wiedervorlage", start(), NOW)] == [WV]
+
+
+WV = "wiedervorlage_faellig"
+
+
+def test_r8_wiedervorlage_while_alg1_is_paid_until_the_end():
+    """R8: a Wiedervorlage every interval (policy) while ALG I is paid; none that would fall after the end."""
+    ende = (NOW + timedelta(weeks=6)).date()
+    pending = MACHINE.deadlines("alg1_wiedervorlage", start(alg1_ende=ende), NOW)
+    assert [(p.deadline.trigger, p.due) for p in pending] == [
+        (WV, NOW + timedelta(weeks=4)),
+        ("alg1_ende_erreicht", datetime.combine(ende, time(8, 0), tzinfo=UTC)),
+    ]
+    later = MACHINE.deadlines("alg1_wiedervorlage", start(alg1_ende=ende), NOW + timedelta(weeks=4))
+    assert [p.deadline.trigger for p in later] == ["alg1_ende_erreicht"]
+    step = MACHINE.step("alg1_wiedervorlage", start(alg1_ende=ende), WV, None, NOW + timedelta(weeks=4))
+    assert (step.dest, [t.kind for t in step.transition.tasks]) == ("alg1_wiedervorlage", ["wiedervorlage"])
+    off = CaseMachine(NEUANTRAG, Policy(alg1_wiedervorlage_intervall=None))
+    assert [p.deadline.trigger for p in off.deadlines("alg1_wiedervorlage", start(alg1_ende=ende), NOW)] == [
+        "alg1_ende_erreicht"
+    ]
+
+
+def test_r8_appointment_no_later_than_one_week_after_alg1_ends():
+    """R8: at the end of ALG I an appointment (with a task and a letter naming it), not only a letter."""
+    ende = date(2025, 6, 30)
+    at_end = datetime.combine(ende, time(8, 0), tzinfo=UTC)
+    step = MACHINE.step("alg1_wiedervorlage", start(alg1_ende=ende), "alg1_ende_erreicht", None, at_end)
+    assert step.dest == "clearing_terminiert" and step.facts.clearingtermin == at_end + timedelta(weeks=1)
+    assert step.transition.letters == ("einladung_alg1_termin",)
+    assert [(t.kind, t.priority) for t in step.transition.tasks] == [("clearingtermin", 2)]
+    late = MACHINE.step(
+        "alg1_wiedervorlage", start(alg1_ende=ende), "alg1_ende_erreicht", None, at_end + timedelta(days=9)
+    )
+    assert late.facts.clearingtermin == at_end + timedelta(days=10)  # recorded late: still in the future (R19)
+
+
+def test_r11_appointment_agreed_resets_failed_attempt_count():
+    """R11: a successful contact (an appointment agreed) counts as a fresh start, like erneut_eingeladen."""
+    state, _ = run([UEBERGEBEN, TELEFON, SCHRIFTLICH, TERMIN, TELEFON])
+    assert state == "clearing_terminiert"  # 3 attempts in all, but only 1 since the appointment
+    state, _ = run([UEBERGEBEN, TELEFON, SCHRIFTLICH, TERMIN, TELEFON, TELEFON, SCHRIFTLICH])
+    assert state == "clearing_entzogen"
+    before = CaseMachine(NEUANTRAG, Policy(kontaktversuche_seit_kontakt=False))
+    assert run([UEBERGEBEN, TELEFON, SCHRIFTLICH, TERMIN, TELEFON], machine=before)[0] == "clearing_entzogen"
 
 
 def test_rehabilitant_evading_clearing_goes_to_ifk_reha_after_bewilligung():
@@ -384,3 +432,13 @@ def test_reinvitation_restarts_the_r11_count():
     state, facts = run([UEBERGEBEN, TELEFON, TELEFON, SCHRIFTLICH, ("erneut_eingeladen", None)])
     assert (state, facts.kontaktversuche) == ("clearing_offen", [])
     assert run([SCHRIFTLICH], facts, state=state)[0] == "clearing_offen"
+
+
+def test_r3_group_coaching_recorded_as_sofortangebot_without_changing_state():
+    """R3: the offer of group coaching as the Sofortangebot is recorded (when), the state stays."""
+    state, facts = run([UEBERGEBEN, ("gruppencoaching_angeboten", None)])
+    assert (state, facts.gruppencoaching_angeboten_am) == ("clearing_offen", NOW)
+    assert "gruppencoaching_angeboten" in MACHINE.allowed("clearing_terminiert", facts)
+    assert "gruppencoaching_angeboten" not in MACHINE.allowed("gruppencoaching", facts)
+    reha = run([UEBERGEBEN], facts=start(rehabilitand=True))[1]
+    assert "gruppencoaching_angeboten" not in MACHINE.allowed("clearing_offen", reha)  # R4: not for rehabilitants

@@ -20,11 +20,11 @@ from api.app import create_app
 from persistence import gruppencoaching as gc
 from persistence import models as m
 from runtime.settings import Settings, TokenUser
-from tests.api_fixtures import TOKENS, auth, go, step, worker  # noqa: F401
+from tests.api_fixtures import TOKENS, auth, go, step
 from tests.conftest import _RECORDERS, _settle
 from tests.history_scan import everything, hits
 from tests.kooperationsplan_support import plan
-from tests.rkw_support import eventually, now, plus_monate, spawned  # noqa: F401
+from tests.rkw_support import event_begun, eventually, now, plus_monate
 from workflows.messages import CaseInput
 from workflows.sessions import sitzung_workflow_id
 
@@ -42,7 +42,7 @@ DB_DRIVERS = ("sqlalchemy", "aiosqlite", "psycopg")  # log SQL and its parameter
 
 
 @pytest.fixture
-async def api(client, sqlite_db, worker, tmp_path):  # noqa: F811
+async def api(client, sqlite_db, worker, tmp_path):
     settings = Settings(task_queue=worker.task_queue, api_tokens=TOKENS, data_dir=tmp_path, update_timeout_seconds=20)
     app = create_app(settings, client=client, db=sqlite_db)
     async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://test/api/v1") as http:
@@ -64,20 +64,33 @@ async def _neuantrag(http) -> None:
     await go(http, case, "an_clearing_uebergeben", "egs", {"uebergabe": "terminslot"}, comment=NOTE)
     for art in ("telefon", "telefon", "schriftlich"):
         await go(http, case, "kontaktversuch_gescheitert", "jobcoach", {"art": art}, comment=NOTE)
-    done = await go(http, case, "leistung_bewilligt", "leistung", comment=NOTE)  # the Fallübergabe letter names the person
+    done = await go(
+        http, case, "leistung_bewilligt", "leistung", comment=NOTE
+    )  # the Fallübergabe letter names the person
     assert done["state"]["name"] == "an_ifk_uebergeben"
     # refused before Temporal: personal data in a payload or in the facts
-    assert (await step(http, case, "kontaktversuch_gescheitert", "jobcoach", {"art": "telefon", "name": NAME})).status_code == 422
-    r = await http.post("/cases", json={"process": "neuantrag", "person": PERSON, "facts": {"antragsweg": "online", "name": NAME}}, headers=auth("egs"))
+    assert (
+        await step(http, case, "kontaktversuch_gescheitert", "jobcoach", {"art": "telefon", "name": NAME})
+    ).status_code == 422
+    r = await http.post(
+        "/cases",
+        json={"process": "neuantrag", "person": PERSON, "facts": {"antragsweg": "online", "name": NAME}},
+        headers=auth("egs"),
+    )
     assert r.status_code == 422
 
 
-async def _rechtskreiswechsel(http, env, spawned) -> None:  # noqa: F811
+async def _rechtskreiswechsel(http, env, spawned) -> None:
     alg1_ende = plus_monate((await now(env)).date(), 2).isoformat()
     case = await _create(http, "rechtskreiswechsel", {"alg1_ende": alg1_ende, "standort": "Gevelsberg"}, "egs")
-    case = await eventually(lambda: _case(http, case["case_id"]), lambda c: c["state"]["name"] == "zur_infoveranstaltung_eingeladen")
+    case = await eventually(
+        lambda: _case(http, case["case_id"]), lambda c: c["state"]["name"] == "zur_infoveranstaltung_eingeladen"
+    )
+    await event_begun(env, case["facts"])  # R32: attendance only once the event has begun
     body = {"case_id": case["case_id"], "erschienen": True}
-    r = await http.post(f"/infoveranstaltungen/{case['facts']['veranstaltung_id']}/teilnahmen", json=body, headers=auth("teamleitung"))
+    r = await http.post(
+        f"/infoveranstaltungen/{case['facts']['veranstaltung_id']}/teilnahmen", json=body, headers=auth("teamleitung")
+    )
     assert r.status_code == 200, r.text
     await go(http, case, "beratung_durchgefuehrt", "ifk", comment=NOTE)
     dokumente = {"dokumente": [{"art": "alg1_bescheid", "datum": "2026-11-02"}]}
@@ -93,12 +106,17 @@ async def _kooperationsplan(http) -> None:
     await go(http, case, "potenzialanalyse_abgeschlossen", "ifk", comment=NOTE)
     case = await go(http, case, "schlichtung_beantragt", "ifk", {"initiiert_von": "elb"}, comment=NOTE)
     child = case["links"]["schlichtung"]
-    await go(http, child, "schlichtungsperson_bestellt", "schlichtungsstelle", {"schlichtungsperson": "schlichtung-7"})
+    person = {"schlichtungsperson": "schlichtungsstelle-1"}
+    await go(http, child, "schlichtungsperson_bestellt", "schlichtungsstelle", person)
     await go(http, child, "gespraech_terminiert", "schlichtungsstelle", TERMIN, comment=NOTE)
-    ended = await go(http, child, "einigung", "schlichtungsstelle", plan(f"{NAME} beginnt eine Umschulung."), comment=NOTE)
+    ended = await go(
+        http, child, "einigung", "schlichtungsstelle", plan(f"{NAME} beginnt eine Umschulung."), comment=NOTE
+    )
     assert ended["final"]
     await eventually(lambda: _case(http, case["case_id"]), lambda c: c["state"]["name"] == "aktiv")
-    await go(http, case, "fortgeschrieben", "ifk", plan(f"{NAME}, Unverwechselbarweg 77, sucht eine Stelle."), comment=NOTE)
+    await go(
+        http, case, "fortgeschrieben", "ifk", plan(f"{NAME}, Unverwechselbarweg 77, sucht eine Stelle."), comment=NOTE
+    )
     await go(http, case, "mitwirkung_versaeumt", "ifk", {"anlass": "termin_versaeumt"}, comment=NOTE)  # the RFB letter
     await go(http, case, "mitwirkung_erbracht", "ifk", comment=NOTE)
 
@@ -112,7 +130,9 @@ async def _gruppencoaching(http, app, env) -> list[dict]:
     assert r.status_code == 201, r.text
     sitzungen = r.json()
     app.state.tokens["tok-zq"] = TokenUser(user="tn-zq", roles=["teilnehmende"], case_id=case["case_id"])
-    r = await http.post(f"/sitzungen/{sitzungen[0]['id']}/buchungen", json={}, headers={"Authorization": "Bearer tok-zq"})
+    r = await http.post(
+        f"/sitzungen/{sitzungen[0]['id']}/buchungen", json={}, headers={"Authorization": "Bearer tok-zq"}
+    )
     assert r.status_code == 201, r.text
     return sitzungen
 
@@ -120,7 +140,10 @@ async def _gruppencoaching(http, app, env) -> list[dict]:
 async def _decide(http, sitzungen: list[dict]) -> None:
     """R21: the check ran (too few bookings); the coaches decide, with a note naming the person."""
     first = sitzungen[0]["id"]
-    await eventually(lambda: http.get(f"/sitzungen/{first}", headers=auth("jobcoach")), lambda r: r.json()["status"] == "entscheidung_offen")
+    await eventually(
+        lambda: http.get(f"/sitzungen/{first}", headers=auth("jobcoach")),
+        lambda r: r.json()["status"] == "entscheidung_offen",
+    )
     body = {"entscheidung": "einzelcoaching", "kommentar": NOTE}
     r = await http.post(f"/sitzungen/{first}/entscheidung", json=body, headers=auth("jobcoach"))
     assert r.status_code == 200, r.text
@@ -137,7 +160,7 @@ async def _workflow_ids(client, db) -> list[str]:
     return sorted(ids)
 
 
-async def test_no_personal_data_in_temporal_or_logs(api, env, client, sqlite_db, spawned, caplog, capfd):  # noqa: F811
+async def test_no_personal_data_in_temporal_or_logs(api, env, client, sqlite_db, spawned, caplog, capfd):
     for name in DB_DRIVERS:  # first: set_level also sets caplog's handler level, DEBUG must come last
         caplog.set_level(logging.WARNING, logger=name)
     for name in ("temporalio", "temporalio.workflow", "temporalio.activity", "fahrplan", "httpx", "uvicorn", ""):
@@ -153,7 +176,14 @@ async def test_no_personal_data_in_temporal_or_logs(api, env, client, sqlite_db,
 
     ids = await _workflow_ids(client, sqlite_db)
     processes = {i.split("-", 1)[0] for i in ids}
-    assert processes == {"neuantrag", "rechtskreiswechsel", "kooperationsplan", "schlichtung", "gruppencoaching", "gc_sitzung"}
+    assert processes == {
+        "neuantrag",
+        "rechtskreiswechsel",
+        "kooperationsplan",
+        "schlichtung",
+        "gruppencoaching",
+        "gc_sitzung",
+    }
     await _settle(client, ids)
     found = {}
     for workflow_id in ids:
@@ -176,8 +206,12 @@ async def test_no_personal_data_in_temporal_or_logs(api, env, client, sqlite_db,
     # the worker and is ended with the test's others: a task left unpicked would stop time skipping.)
     planted = f"neuantrag-{uuid.uuid4()}"
     await client.start_workflow(
-        "neuantrag", CaseInput(case_id=planted.removeprefix("neuantrag-"), process="neuantrag", facts={"antragsweg": "online"}),
-        id=planted, task_queue=app.state.settings.task_queue, memo={"person": PERSON}, static_summary=NOTE,
+        "neuantrag",
+        CaseInput(case_id=planted.removeprefix("neuantrag-"), process="neuantrag", facts={"antragsweg": "online"}),
+        id=planted,
+        task_queue=app.state.settings.task_queue,
+        memo={"person": PERSON},
+        static_summary=NOTE,
     )
     await _settle(client, [planted])
     raw, decrypted, description, decrypted_description = (await everything(client, planted))[:4]

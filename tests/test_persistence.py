@@ -18,8 +18,7 @@ from persistence import audit
 from persistence import models as m
 from persistence.db import Database, as_utc, async_url, sync_url
 from persistence.migrate import upgrade
-from tests.dbfixtures import *
-from tests.dbfixtures import add_person
+from tests.dbfixtures import TEST_AUDIT_KEYS, add_person
 
 NOW = datetime(2025, 1, 6, 9, 0, tzinfo=UTC)
 
@@ -47,6 +46,7 @@ def _case(case_id: str, person_id: str | None = None, **overrides) -> m.Case:
 def _event(case_id: str, sequence: int) -> m.CaseEvent:
     return m.CaseEvent(
         **audit.event_row(
+            keys=TEST_AUDIT_KEYS,
             case_id=case_id,
             sequence=sequence,
             trigger="fall_angelegt",
@@ -145,7 +145,12 @@ async def test_run_commits_when_work_returns(database: Database):
         return "done"
 
     assert await database.run(write) == "done"
-    assert await database.run(lambda session: session.scalar(select(func.count()).select_from(m.CaseEvent)), read_only=True) == 1
+    assert (
+        await database.run(
+            lambda session: session.scalar(select(func.count()).select_from(m.CaseEvent)), read_only=True
+        )
+        == 1
+    )
     async with database.unit_of_work(read_only=True) as session:  # the other engine sees the commit
         assert (await session.get(m.Case, "c-1")).state == "antrag_eingegangen"
 
@@ -159,9 +164,25 @@ async def test_run_error_rolls_back_everything(database: Database):
     with pytest.raises(RuntimeError, match="boom"):
         await database.run(write)
     with pytest.raises(IntegrityError):  # a database error reaches the caller as itself
-        await database.run(lambda session: session.execute(audit.APPEND, audit.event_row(
-            case_id="missing", sequence=0, trigger="fall_angelegt", from_state=None, to_state="x", actor="system",
-            role="system", comment=None, data={}, occurred_at=NOW, prev_hash=audit.GENESIS)))
+        await database.run(
+            lambda session: session.execute(
+                audit.APPEND,
+                audit.event_row(
+                    keys=TEST_AUDIT_KEYS,
+                    case_id="missing",
+                    sequence=0,
+                    trigger="fall_angelegt",
+                    from_state=None,
+                    to_state="x",
+                    actor="system",
+                    role="system",
+                    comment=None,
+                    data={},
+                    occurred_at=NOW,
+                    prev_hash=audit.GENESIS,
+                ),
+            )
+        )
     assert await database.run(lambda session: session.get(m.Case, "c-1"), read_only=True) is None
 
 
@@ -190,7 +211,9 @@ async def test_run_work_sees_callers_context_variables(database: Database):
     """activity.logger reads the activity's context: the database thread must see it."""
     marker: contextvars.ContextVar[str] = contextvars.ContextVar("marker")
     marker.set("aktivität-7")
-    seen, thread = await database.run(lambda session: (marker.get(None), threading.current_thread().name), read_only=True)
+    seen, thread = await database.run(
+        lambda session: (marker.get(None), threading.current_thread().name), read_only=True
+    )
     assert seen == "aktivität-7"
     assert thread.startswith("fahrplan-db")  # and it ran in a database thread, not on the event loop
 

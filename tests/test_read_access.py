@@ -6,9 +6,9 @@ from __future__ import annotations
 
 from runtime.settings import PARTICIPANT, ROLES
 from statemachines.registry import PROCESSES
-from statemachines.roles import reader_roles
-from tests.access_support import Api, api  # noqa: F401
-from tests.api_fixtures import auth, go, worker  # noqa: F401
+from statemachines.roles import readable_processes, reader_roles
+from tests.access_support import Api
+from tests.api_fixtures import auth, go
 
 STAFF = [r for r in ROLES if r != PARTICIPANT]
 NOT_FOUND = "/problems/not-found"
@@ -39,8 +39,12 @@ async def test_staff_read_only_cases_of_processes_they_work_on(api: Api):
     # the plan's versions: its readers and, through the Schlichtung case, the Schlichtungsstelle
     plan, schlichtung = cases["kooperationsplan"], cases["schlichtung"]
     for role, case_id, expected in (
-        ("ifk", plan, 200), ("leistung", plan, 200), ("egs", plan, 404), ("jobcoach", plan, 404),
-        ("schlichtungsstelle", schlichtung, 200), ("schlichtungsstelle", plan, 404),
+        ("ifk", plan, 200),
+        ("leistung", plan, 200),
+        ("egs", plan, 404),
+        ("jobcoach", plan, 404),
+        ("schlichtungsstelle", schlichtung, 200),
+        ("schlichtungsstelle", plan, 404),
     ):
         r = await api.http.get(f"/cases/{case_id}/kooperationsplan/versionen", headers=auth(role))
         assert r.status_code == expected, (role, r.text)
@@ -112,7 +116,9 @@ async def test_calendars_and_bookings_need_read_access_to_their_process(api: Api
         rkw = role in reader_roles(PROCESSES["rechtskreiswechsel"])
         gc = role in reader_roles(PROCESSES["gruppencoaching"])
         for path, readable in (
-            ("/infoveranstaltungen/999999", rkw), ("/sitzungen/999999", gc), ("/buchungen/999999", gc),
+            ("/infoveranstaltungen/999999", rkw),
+            ("/sitzungen/999999", gc),
+            ("/buchungen/999999", gc),
         ):
             r = await api.http.get(path, headers=auth(role))
             assert r.status_code == (404 if readable else 403), (role, path, r.status_code)
@@ -120,3 +126,15 @@ async def test_calendars_and_bookings_need_read_access_to_their_process(api: Api
     listed = await api.http.get("/infoveranstaltungen", headers=auth("egs"))
     assert listed.status_code == 200 and listed.json()
     assert (await api.http.get("/infoveranstaltungen", headers=auth("jobcoach"))).status_code == 403
+
+
+async def test_transition_on_a_case_of_a_process_the_staff_role_may_not_read_answers_404(api: Api):
+    """Issue 13, item 9: firing on a case the caller may not read answers like an unknown case
+    (404), not 403, so its existence is not revealed; nothing changes."""
+    plan = await api.start("kooperationsplan", "ifk")
+    assert "kooperationsplan" not in readable_processes({"egs"})
+    body = {"trigger": "potenzialanalyse_abgeschlossen", "data": {}}
+    r = await api.http.post(f"/cases/{plan['case_id']}/transitions", json=body, headers=auth("egs"))
+    unknown = await api.http.post("/cases/gibt-es-nicht/transitions", json=body, headers=auth("egs"))
+    assert r.status_code == unknown.status_code == 404 and r.json()["type"] == unknown.json()["type"] == NOT_FOUND
+    assert (await api.state(plan["case_id"]))["state"]["name"] == plan["state"]["name"]

@@ -5,8 +5,8 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-from tests.api_fixtures import PERSON, auth, go, http, step, worker  # noqa: F401
-from tests.rkw_support import eventually, now, plus_monate, spawned  # noqa: F401
+from tests.api_fixtures import PERSON, auth, go, step
+from tests.rkw_support import event_begun, eventually, now, plus_monate
 
 DOKUMENTE = {"dokumente": [{"art": "alg1_bescheid", "datum": "2026-11-02"}]}
 
@@ -24,13 +24,20 @@ async def _case(http, case_id: str) -> dict:
 async def _invited(http, env) -> dict:
     r = await _register(http, env)
     assert r.status_code == 201, r.text
-    return await eventually(lambda: _case(http, r.json()["case_id"]), lambda c: c["state"]["name"] == "zur_infoveranstaltung_eingeladen")
+    return await eventually(
+        lambda: _case(http, r.json()["case_id"]), lambda c: c["state"]["name"] == "zur_infoveranstaltung_eingeladen"
+    )
 
 
-async def _attend(http, case: dict, erschienen: bool = True, **headers):
+async def _attend(http, case: dict, erschienen: bool = True, env=None, **headers):
+    """Record attendance; with `env`, first skip to the event's start (R32: not before)."""
+    if env is not None:
+        await event_begun(env, case["facts"])
     event = case["facts"]["veranstaltung_id"]
     body = {"case_id": case["case_id"], "erschienen": erschienen}
-    return await http.post(f"/infoveranstaltungen/{event}/teilnahmen", json=body, headers={**auth("teamleitung"), **headers})
+    return await http.post(
+        f"/infoveranstaltungen/{event}/teilnahmen", json=body, headers={**auth("teamleitung"), **headers}
+    )
 
 
 async def _outbox(http, case: dict) -> list[str]:
@@ -54,7 +61,11 @@ async def test_register_two_months_ahead_is_invited_at_once_with_letter(http, en
 async def test_refuse_registration_with_bad_input(http, env):
     assert (await _register(http, env, standort="Hagen")).status_code == 422
     assert (await _register(http, env, role="jobcoach")).status_code == 403
-    r = await http.post("/cases", json={"process": "rechtskreiswechsel", "person": PERSON, "facts": {"standort": "Witten"}}, headers=auth("egs"))
+    r = await http.post(
+        "/cases",
+        json={"process": "rechtskreiswechsel", "person": PERSON, "facts": {"standort": "Witten"}},
+        headers=auth("egs"),
+    )
     assert r.status_code == 422 and r.headers["content-type"] == "application/problem+json"
 
 
@@ -74,12 +85,22 @@ async def test_add_change_and_refuse_events_as_team_lead(http, env):
     created = await http.post("/infoveranstaltungen", json=body, headers=auth("teamleitung"))
     assert created.status_code == 201 and created.json()["raum"] == "Schulungsraum 2"
     assert (await http.post("/infoveranstaltungen", json=body, headers=auth("teamleitung"))).status_code == 409
-    assert (await http.post("/infoveranstaltungen", json=body | {"standort": "Hagen"}, headers=auth("teamleitung"))).status_code == 422
-    assert (await http.post("/infoveranstaltungen", json=body | {"beginn": "2020-01-01T10:00:00Z"}, headers=auth("teamleitung"))).status_code == 422
+    assert (
+        await http.post("/infoveranstaltungen", json=body | {"standort": "Hagen"}, headers=auth("teamleitung"))
+    ).status_code == 422
+    assert (
+        await http.post(
+            "/infoveranstaltungen", json=body | {"beginn": "2020-01-01T10:00:00Z"}, headers=auth("teamleitung")
+        )
+    ).status_code == 422
     event = created.json()["id"]
-    changed = await http.patch(f"/infoveranstaltungen/{event}", json={"raum": "Aula", "kapazitaet": 30}, headers=auth("teamleitung"))
+    changed = await http.patch(
+        f"/infoveranstaltungen/{event}", json={"raum": "Aula", "kapazitaet": 30}, headers=auth("teamleitung")
+    )
     assert changed.status_code == 200 and (changed.json()["raum"], changed.json()["frei"]) == ("Aula", 30)
-    assert (await http.patch("/infoveranstaltungen/999999", json={"raum": "Aula"}, headers=auth("teamleitung"))).status_code == 404
+    assert (
+        await http.patch("/infoveranstaltungen/999999", json={"raum": "Aula"}, headers=auth("teamleitung"))
+    ).status_code == 404
 
 
 async def test_refuse_capacity_below_bookings(http, env):
@@ -96,7 +117,11 @@ async def test_refuse_capacity_below_bookings(http, env):
 
 async def test_refuse_new_time_for_booked_event(http, env):
     case = await _invited(http, env)
-    r = await http.patch(f"/infoveranstaltungen/{case['facts']['veranstaltung_id']}", json={"beginn": "2099-01-01T10:00:00Z"}, headers=auth("teamleitung"))
+    r = await http.patch(
+        f"/infoveranstaltungen/{case['facts']['veranstaltung_id']}",
+        json={"beginn": "2099-01-01T10:00:00Z"},
+        headers=auth("teamleitung"),
+    )
     assert r.status_code == 409 and r.json()["type"] == "/problems/event-booked"
 
 
@@ -118,10 +143,14 @@ async def test_cancel_event_reinvites_booked_cases_with_letter(http, env):
 
 async def test_record_attendance_moves_case_and_refuses_repeat(http, env):
     case = await _invited(http, env)
-    r = await _attend(http, case)
+    early = await _attend(http, case)
+    assert early.status_code == 409 and "R32" in early.json()["detail"], early.text  # R32: not before the event
+    r = await _attend(http, case, env=env)
     assert r.status_code == 200 and r.json()["state"]["name"] == "infoveranstaltung_besucht"
     assert (await _attend(http, case)).status_code == 409
-    detail = (await http.get(f"/infoveranstaltungen/{case['facts']['veranstaltung_id']}", headers=auth("teamleitung"))).json()
+    detail = (
+        await http.get(f"/infoveranstaltungen/{case['facts']['veranstaltung_id']}", headers=auth("teamleitung"))
+    ).json()
     assert [(b["case_id"], b["status"]) for b in detail["buchungen"]] == [(case["case_id"], "teilgenommen")]
 
 
@@ -129,11 +158,21 @@ async def test_refuse_attendance_for_unknown_event_or_case(http, env):
     case = await _invited(http, env)
     event = case["facts"]["veranstaltung_id"]
     body = {"case_id": case["case_id"], "erschienen": True}
-    assert (await http.post("/infoveranstaltungen/999999/teilnahmen", json=body, headers=auth("teamleitung"))).status_code == 404
+    assert (
+        await http.post("/infoveranstaltungen/999999/teilnahmen", json=body, headers=auth("teamleitung"))
+    ).status_code == 404
     unknown = {"case_id": "00000000-0000-4000-8000-000000000000", "erschienen": True}
-    assert (await http.post(f"/infoveranstaltungen/{event}/teilnahmen", json=unknown, headers=auth("teamleitung"))).status_code == 404
-    assert (await http.post(f"/infoveranstaltungen/{event}/teilnahmen", json={"case_id": case["case_id"]}, headers=auth("teamleitung"))).status_code == 422
-    assert (await http.post(f"/infoveranstaltungen/{event}/teilnahmen", json=body, headers=auth("ifk"))).status_code == 403
+    assert (
+        await http.post(f"/infoveranstaltungen/{event}/teilnahmen", json=unknown, headers=auth("teamleitung"))
+    ).status_code == 404
+    assert (
+        await http.post(
+            f"/infoveranstaltungen/{event}/teilnahmen", json={"case_id": case["case_id"]}, headers=auth("teamleitung")
+        )
+    ).status_code == 422
+    assert (
+        await http.post(f"/infoveranstaltungen/{event}/teilnahmen", json=body, headers=auth("ifk"))
+    ).status_code == 403
 
 
 async def test_no_show_books_next_event(http, env):
@@ -147,11 +186,15 @@ async def test_no_show_books_next_event(http, env):
 
 async def test_missed_counselling_shows_overdue_and_team_task(http, env):
     case = await _invited(http, env)
-    await _attend(http, case)
+    await _attend(http, case, env=env)
     await env.sleep(timedelta(weeks=4, days=1))
     late = await eventually(lambda: _case(http, case["case_id"]), lambda c: c["overdue"])
     assert late["state"]["name"] == "infoveranstaltung_besucht"
-    listed = (await http.get("/cases", params={"overdue": "true", "process": "rechtskreiswechsel"}, headers=auth("teamleitung"))).json()
+    listed = (
+        await http.get(
+            "/cases", params={"overdue": "true", "process": "rechtskreiswechsel"}, headers=auth("teamleitung")
+        )
+    ).json()
     assert case["case_id"] in [c["case_id"] for c in listed["items"]]
     tasks = (await http.get("/tasks", params={"case_id": case["case_id"]}, headers=auth("teamleitung"))).json()
     assert [t["kind"] for t in tasks] == ["beratung_ueberfaellig"]
@@ -159,16 +202,20 @@ async def test_missed_counselling_shows_overdue_and_team_task(http, env):
 
 async def test_switch_links_both_cases_and_records_documents(http, env, spawned):
     case = await _invited(http, env)
-    await _attend(http, case)
+    await _attend(http, case, env=env)
     await go(http, case, "beratung_durchgefuehrt", "ifk")
-    bad = await step(http, case, "wechsel_vollzogen", "egs", {"dokumente": [{"art": "tagebuch", "datum": "2026-11-02"}]})
+    bad = await step(
+        http, case, "wechsel_vollzogen", "egs", {"dokumente": [{"art": "tagebuch", "datum": "2026-11-02"}]}
+    )
     assert bad.status_code == 422
     assert (await step(http, case, "wechsel_vollzogen", "egs", {"dokumente": []})).status_code == 422
     done = await go(http, case, "wechsel_vollzogen", "egs", DOKUMENTE)
     assert done["state"]["name"] == "an_jobcenter_uebergeben" and done["final"]
     child_id = done["links"]["neuantrag"]
     spawned.append(f"neuantrag-{child_id}")
-    child = await eventually(lambda: http.get(f"/cases/{child_id}", headers=auth("egs")), lambda r: r.status_code == 200)
+    child = await eventually(
+        lambda: http.get(f"/cases/{child_id}", headers=auth("egs")), lambda r: r.status_code == 200
+    )
     child = child.json()
     assert child["links"] == {"rechtskreiswechsel": case["case_id"]}
     assert child["facts"]["alg1_ende"] == case["facts"]["alg1_ende"] and child["person"]["nachname"] == "Mustermann"

@@ -13,7 +13,6 @@ from persistence import models as m
 from persistence.db import Database
 from persistence.rechtskreiswechsel import InfoBuchung, Infoveranstaltung
 from statemachines.policy import InfoKalender
-from tests.dbfixtures import *
 
 NOW = datetime(2027, 1, 4, 8, 0, tzinfo=UTC)
 GEVELSBERG = InfoKalender().standort("Gevelsberg")
@@ -24,9 +23,20 @@ async def _cases(db: Database, n: int) -> list[str]:
     async with db.unit_of_work() as session:
         session.add_all(
             m.Case(
-                case_id=case_id, process="rechtskreiswechsel", state="vorgemerkt", person_id=None, facts={}, deadlines={"items": []},
-                deadline=None, overdue=False, final=False, version=0, workflow_id=f"rechtskreiswechsel-{case_id}", links={},
-                created_at=NOW, updated_at=NOW,
+                case_id=case_id,
+                process="rechtskreiswechsel",
+                state="vorgemerkt",
+                person_id=None,
+                facts={},
+                deadlines={"items": []},
+                deadline=None,
+                overdue=False,
+                final=False,
+                version=0,
+                workflow_id=f"rechtskreiswechsel-{case_id}",
+                links={},
+                created_at=NOW,
+                updated_at=NOW,
             )
             for case_id in ids
         )
@@ -36,8 +46,16 @@ async def _cases(db: Database, n: int) -> list[str]:
 async def _event(db: Database, kapazitaet: int, beginn: datetime = NOW + timedelta(days=10)) -> int:
     async with db.unit_of_work() as session:
         event = Infoveranstaltung(
-            standort="Gevelsberg", beginn=beginn, dauer_minuten=90, adresse="Jobcenter", raum="Raum 1",
-            kapazitaet=kapazitaet, belegt=0, status="geplant", created_at=NOW, updated_at=NOW,
+            standort="Gevelsberg",
+            beginn=beginn,
+            dauer_minuten=90,
+            adresse="Jobcenter",
+            raum="Raum 1",
+            kapazitaet=kapazitaet,
+            belegt=0,
+            status="geplant",
+            created_at=NOW,
+            updated_at=NOW,
         )
         session.add(event)
     return event.id
@@ -50,7 +68,10 @@ def _book(db: Database, case_id: str, sequence: int = 1, trigger: str = "einlade
 def test_generate_two_events_a_month_on_first_and_third_tuesday_local_time():
     dates = termine(GEVELSBERG, 2027, 3)
     assert [d.isoformat() for d in dates] == ["2027-03-02T08:30:00+00:00", "2027-03-16T08:30:00+00:00"]
-    assert [d.isoformat() for d in termine(GEVELSBERG, 2027, 4)] == ["2027-04-06T07:30:00+00:00", "2027-04-20T07:30:00+00:00"]
+    assert [d.isoformat() for d in termine(GEVELSBERG, 2027, 4)] == [
+        "2027-04-06T07:30:00+00:00",
+        "2027-04-20T07:30:00+00:00",
+    ]
 
 
 async def test_generate_calendar_once_per_month_and_location(database: Database):
@@ -58,9 +79,13 @@ async def test_generate_calendar_once_per_month_and_location(database: Database)
     assert await kalender_anlegen(database, kalender, NOW) == 2 * 2 * 3
     assert await kalender_anlegen(database, kalender, NOW) == 0
     async with database.unit_of_work(read_only=True) as session:
-        per_location = dict((await session.execute(
-            select(Infoveranstaltung.standort, func.count()).group_by(Infoveranstaltung.standort)
-        )).all())
+        per_location = dict(
+            (
+                await session.execute(
+                    select(Infoveranstaltung.standort, func.count()).group_by(Infoveranstaltung.standort)
+                )
+            ).all()
+        )
     assert per_location == {"Gevelsberg": 6, "Witten": 6}
 
 
@@ -73,7 +98,9 @@ async def test_book_exactly_capacity_under_fifty_concurrent_registrations(databa
     assert sum(1 for b in booked if b is None) == 30
     async with database.unit_of_work(read_only=True) as session:
         event = await session.get(Infoveranstaltung, event_id)
-        rows = await session.scalar(select(func.count()).select_from(InfoBuchung).where(InfoBuchung.veranstaltung_id == event_id))
+        rows = await session.scalar(
+            select(func.count()).select_from(InfoBuchung).where(InfoBuchung.veranstaltung_id == event_id)
+        )
     assert (event.belegt, rows) == (20, 20)
 
 
@@ -93,12 +120,22 @@ async def test_rebooking_releases_the_earlier_place(database: Database):
     [case_id] = await _cases(database, 1)
     assert (await _book(database, case_id, sequence=1)).id == early
     moved = await platz_buchen(
-        database, case_id=case_id, sequence=2, trigger="einladen", standort="Gevelsberg", ab=NOW + timedelta(days=15), now=NOW
+        database,
+        case_id=case_id,
+        sequence=2,
+        trigger="einladen",
+        standort="Gevelsberg",
+        ab=NOW + timedelta(days=15),
+        now=NOW,
     )
     assert moved.id == later
     async with database.unit_of_work(read_only=True) as session:
         assert (await session.get(Infoveranstaltung, early)).belegt == 0
-        statuses = list(await session.scalars(select(InfoBuchung.status).where(InfoBuchung.case_id == case_id).order_by(InfoBuchung.id)))
+        statuses = list(
+            await session.scalars(
+                select(InfoBuchung.status).where(InfoBuchung.case_id == case_id).order_by(InfoBuchung.id)
+            )
+        )
     assert statuses == ["umgebucht", "gebucht"]
 
 
@@ -108,4 +145,3 @@ async def test_book_nothing_in_cancelled_event(database: Database):
         (await session.get(Infoveranstaltung, event_id)).status = "abgesagt"
     [case_id] = await _cases(database, 1)
     assert await _book(database, case_id) is None
-

@@ -7,6 +7,7 @@ from datetime import UTC, datetime, time, timedelta
 
 import pytest
 from sqlalchemy import update
+from temporalio.client import WorkflowUpdateFailedError
 
 from persistence import models as m
 from persistence.rechtskreiswechsel import InfoBuchung, Infoveranstaltung
@@ -15,10 +16,15 @@ from statemachines.policy import InfoKalender, InfoStandort
 from statemachines.rechtskreiswechsel import minus_monate
 from tests.cases import case_id_of, count, events, fire, rows, search_attributes, snapshot
 from tests.conftest import serving
-from tests.rkw_support import eventually, in_state, now, plus_monate, spawned, start_rkw  # noqa: F401
+from tests.rkw_support import event_begun, eventually, in_state, now, plus_monate, start_rkw
 from workflows import search_attributes as sa
 
-DOKUMENTE = {"dokumente": [{"art": "alg1_bescheid", "datum": "2026-11-02"}, {"art": "arbeitsbescheinigung", "datum": "2026-11-03"}]}
+DOKUMENTE = {
+    "dokumente": [
+        {"art": "alg1_bescheid", "datum": "2026-11-02"},
+        {"art": "arbeitsbescheinigung", "datum": "2026-11-03"},
+    ]
+}
 
 
 @pytest.fixture
@@ -42,12 +48,15 @@ async def _letters(db, h) -> list[str]:
     return [n.template for n in await rows(db, m.Notification, case_id=case_id_of(h))]
 
 
-async def test_invite_registration_five_months_ahead_three_months_before_alg1_ends(client, worker, env, db):
-    """R30: the timer waits durably, then books an event and sends the invitation."""
+async def test_r30_event_lies_about_three_months_before_alg1_ends(client, worker, env, db):
+    """R30: the invitation goes out the invitation lead time (policy, 4 weeks) before the target date three
+    months before ALG I ends, so the event lies "in gut drei Monaten" (changed with issue 19: the
+    invitation used to go out at three months and the event lay 71–85 days before the end)."""
     start = await now(env)
     alg1_ende = plus_monate(start.date(), 5)
     h = await start_rkw(client, worker.task_queue, alg1_ende)
-    due = datetime.combine(minus_monate(alg1_ende, 3), time(8, 0), tzinfo=UTC)
+    ziel = datetime.combine(minus_monate(alg1_ende, 3), time(8, 0), tzinfo=UTC)
+    due = ziel - Policy().rkw_einladung_vorlauf
     assert (await snapshot(h)).deadlines[0].due == due
     await env.sleep(due - start - timedelta(days=1))
     assert (await snapshot(h)).state == "vorgemerkt"
@@ -55,8 +64,10 @@ async def test_invite_registration_five_months_ahead_three_months_before_alg1_en
     invited = await in_state(h, "zur_infoveranstaltung_eingeladen")
     [letter] = await rows(db, m.Notification, case_id=case_id_of(h), template="einladung_infoveranstaltung")
     assert due <= letter.created_at < due + timedelta(days=1)
-    assert 85 <= (alg1_ende - letter.created_at.date()).days <= 95
-    assert datetime.fromisoformat(invited.facts["veranstaltung_termin"]) >= due + timedelta(days=7)
+    termin = datetime.fromisoformat(invited.facts["veranstaltung_termin"])
+    assert termin >= letter.created_at + timedelta(days=7)
+    assert ziel - Policy().rkw_veranstaltung_fenster <= termin <= ziel + timedelta(days=22)
+    assert 84 <= (alg1_ende - termin.date()).days <= 106  # about three months, never under 12 weeks
     assert "Gevelsberg" in letter.body and "Schulungsraum 1" in letter.body
 
 
@@ -85,7 +96,9 @@ async def test_reinvite_to_next_event_when_event_cancelled(client, worker, env, 
     h, invited = await _invited(client, worker, env)
     cancelled = invited.facts["veranstaltung_id"]
     async with db.unit_of_work() as session:
-        await session.execute(update(Infoveranstaltung).where(Infoveranstaltung.id == cancelled).values(status="abgesagt"))
+        await session.execute(
+            update(Infoveranstaltung).where(Infoveranstaltung.id == cancelled).values(status="abgesagt")
+        )
     moved = await fire(h, "veranstaltung_abgesagt")
     assert moved.state == "zur_infoveranstaltung_eingeladen" and moved.facts["versaeumt"] == 0
     assert moved.facts["veranstaltung_id"] not in (None, cancelled)
@@ -112,12 +125,16 @@ async def test_open_team_task_after_repeated_no_shows(client, worker, env, db):
     assert (stuck.state, stuck.facts["versaeumt"], stuck.facts["veranstaltung_id"]) == ("klaerung_team", 2, None)
     [task] = await rows(db, m.Task, case_id=case_id_of(h), kind="infoveranstaltung_versaeumt")
     assert (task.role, task.status) == ("teamleitung", "offen")
-    assert [b.status for b in await rows(db, InfoBuchung, case_id=case_id_of(h))] == ["nicht_erschienen", "nicht_erschienen"]
+    assert [b.status for b in await rows(db, InfoBuchung, case_id=case_id_of(h))] == [
+        "nicht_erschienen",
+        "nicht_erschienen",
+    ]
 
 
 async def test_counselling_within_four_weeks_reaches_beraten_without_escalation(client, worker, env, db):
     """R32."""
-    h, _ = await _invited(client, worker, env)
+    h, invited = await _invited(client, worker, env)
+    await event_begun(env, invited.facts)
     await fire(h, "teilgenommen")
     await env.sleep(timedelta(weeks=2))
     await fire(h, "beratung_vereinbart", {"termin": (await now(env) + timedelta(days=7)).isoformat()})
@@ -129,9 +146,55 @@ async def test_counselling_within_four_weeks_reaches_beraten_without_escalation(
     assert "einladung_beratung_rkw" in await _letters(db, h)
 
 
+async def test_r32_refuse_attendance_before_the_event_has_begun(client, worker, env):
+    """R32: attendance can be recorded only once the event has begun; the refusal names the rule."""
+    h, invited = await _invited(client, worker, env)
+    with pytest.raises(WorkflowUpdateFailedError) as refused:
+        await fire(h, "teilgenommen")
+    cause = refused.value.cause
+    assert cause.type == "TriggerNotAllowed" and "R32" in cause.message and "begonnen" in cause.message
+    assert (await snapshot(h)).sequence == invited.sequence
+    await event_begun(env, invited.facts)
+    assert (await fire(h, "teilgenommen")).state == "infoveranstaltung_besucht"
+
+
+async def test_r32_deadline_runs_from_the_event_not_from_recording_attendance(client, worker, env):
+    """R32: attendance recorded three weeks late leaves one week (changed with issue 19: four weeks from
+    recording)."""
+    h, invited = await _invited(client, worker, env)
+    termin = datetime.fromisoformat(invited.facts["veranstaltung_termin"])
+    await event_begun(env, invited.facts, after=timedelta(weeks=3))
+    besucht = await fire(h, "teilgenommen")
+    assert [(d.trigger, d.due) for d in besucht.deadlines] == [
+        ("beratungsfrist_versaeumt", termin + timedelta(weeks=4))
+    ]
+    await env.sleep(timedelta(weeks=1, hours=1))
+    late = await eventually(lambda: snapshot(h), lambda s: s.overdue)
+    assert late.state == "infoveranstaltung_besucht"
+
+
+async def test_r32_deadline_met_only_when_counselling_is_held_not_when_booked(client, worker, env, db):
+    """R32: counselling booked ten weeks out does not stop the deadline; it escalates, the state stays, and
+    holding the counselling ends it (changed with issue 19: booking used to meet the deadline)."""
+    h, invited = await _invited(client, worker, env)
+    await event_begun(env, invited.facts)
+    await fire(h, "teilgenommen")
+    termin = (await now(env) + timedelta(weeks=10)).isoformat()
+    booked = await fire(h, "beratung_vereinbart", {"termin": termin})
+    assert [d.trigger for d in booked.deadlines] == ["beratungsfrist_versaeumt"]
+    await env.sleep(timedelta(weeks=4, hours=1))
+    late = await eventually(lambda: snapshot(h), lambda s: s.overdue)
+    assert late.state == "beratung_terminiert"
+    [task] = await rows(db, m.Task, case_id=case_id_of(h), kind="beratung_ueberfaellig")
+    assert (task.role, task.status) == ("teamleitung", "offen")
+    done = await fire(h, "beratung_durchgefuehrt")
+    assert (done.state, done.overdue, done.deadlines) == ("beraten", False, [])
+
+
 async def test_missed_counselling_deadline_marks_overdue_without_state_change(client, worker, env, db):
     """R32: FahrplanOverdue, a task for the team lead, the read model; the state stays."""
-    h, _ = await _invited(client, worker, env)
+    h, invited = await _invited(client, worker, env)
+    await event_begun(env, invited.facts)
     await fire(h, "teilgenommen")
     await env.sleep(timedelta(weeks=4, days=1))
     late = await eventually(lambda: snapshot(h), lambda s: s.overdue)
@@ -141,7 +204,10 @@ async def test_missed_counselling_deadline_marks_overdue_without_state_change(cl
     assert (task.role, task.status) == ("teamleitung", "offen")
     [case] = await rows(db, m.Case, case_id=case_id_of(h))
     assert (case.state, case.overdue) == ("infoveranstaltung_besucht", True)
-    assert (await fire(h, "beratung_vereinbart", {"termin": (await now(env)).isoformat()})).overdue is False
+    # A booking after the deadline does not meet it (R32, changed with issue 19): overdue again at once.
+    await fire(h, "beratung_vereinbart", {"termin": (await now(env) + timedelta(days=1)).isoformat()})
+    again = await eventually(lambda: snapshot(h), lambda s: s.overdue)
+    assert again.state == "beratung_terminiert"
 
 
 async def test_remind_team_to_record_attendance_after_the_event(client, worker, env, db):
@@ -155,6 +221,7 @@ async def test_remind_team_to_record_attendance_after_the_event(client, worker, 
 async def test_switch_starts_linked_neuantrag_inviting_within_a_week_after_alg1_ends(client, worker, env, db, spawned):
     """R34/R8: the Neuantrag knows alg1_ende; its invitation goes out by itself."""
     h, invited = await _invited(client, worker, env)
+    await event_begun(env, invited.facts)
     await fire(h, "teilgenommen")
     await fire(h, "beratung_durchgefuehrt")
     done = await fire(h, "wechsel_vollzogen", DOKUMENTE)

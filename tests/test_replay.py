@@ -16,7 +16,13 @@ from temporalio.workflow import NondeterminismError
 
 from statemachines import PROCESSES
 from tests.histories import HERE, converter, coverage, history_files, load, replay_workflows
-from tests.histories.variants import NeuantragWithExtraTimer, NeuantragWithPatchedTimer
+from tests.histories.variants import (
+    KooperationsplanIgnoringPatches,
+    NeuantragIgnoringPatches,
+    NeuantragWithExtraTimer,
+    NeuantragWithPatchedTimer,
+    RechtskreiswechselIgnoringPatches,
+)
 from workflows.processes import WORKFLOWS
 from workflows.runner import workflow_runner
 
@@ -26,7 +32,10 @@ PERSONAL = ("vorname", "nachname", "geburtsdatum", "anschrift", "strasse", "Erik
 
 
 def _replayer(workflows: list[type], **options) -> Replayer:
-    return Replayer(workflows=workflows, data_converter=converter(), **options)
+    # debug_mode turns off the SDK's 2-second deadlock detector: on a loaded 2-core machine the
+    # first replay (importing the sandboxed modules) took longer than that and failed as a
+    # "deadlock". Nondeterminism is what these tests look for, and it is still reported.
+    return Replayer(workflows=workflows, data_converter=converter(), debug_mode=True, **options)
 
 
 def _with_neuantrag(variant: type) -> Replayer:
@@ -56,7 +65,9 @@ async def _failures(replayer: Replayer, files) -> dict[str, Exception]:
 
 
 def _of_type(kind: str) -> list:
-    return [p for p in FILES if load(p).events[0].workflow_execution_started_event_attributes.workflow_type.name == kind]
+    return [
+        p for p in FILES if load(p).events[0].workflow_execution_started_event_attributes.workflow_type.name == kind
+    ]
 
 
 async def test_replay_every_recorded_history_without_nondeterminism():
@@ -85,6 +96,27 @@ async def test_replay_passes_for_the_same_timer_behind_workflow_patched():
     neuantrag = _of_type("neuantrag")
     assert await _failures(_with_neuantrag(NeuantragWithPatchedTimer), neuantrag) == {}
     assert len(neuantrag) >= 10
+
+
+@pytest.mark.parametrize(
+    ("kind", "folder", "variant", "least"),
+    [
+        ("rechtskreiswechsel", "vor-r30-r32-fristen", RechtskreiswechselIgnoringPatches, 5),
+        ("neuantrag", "vor-r8-r11", NeuantragIgnoringPatches, 5),
+        # R42 (part B): the plan cases that went through a review (the short-history variant aside)
+        ("kooperationsplan", "vor-r42-ueberpruefung-frist", KooperationsplanIgnoringPatches, 3),
+    ],
+)
+async def test_issue19_rule_changes_replay_only_behind_their_policy_patches(kind, folder, variant, least):
+    """Cases started before issue 19's R8/R11, R30/R32 and R42 changes keep the old rules (PolicyPatch):
+    without the patch some of their recorded histories no longer replay."""
+    before = [p for p in _of_type(kind) if folder in p.parts]
+    assert len(before) >= least
+    others = [w for name, w in WORKFLOWS.items() if name != kind]
+    unpatched = _replayer([variant, *others], workflow_runner=UnsandboxedWorkflowRunner())
+    failed = await _failures(unpatched, before)
+    assert failed and all(isinstance(e, NondeterminismError) for e in failed.values()), failed
+    assert await _failures(_replayer(replay_workflows(), workflow_runner=UnsandboxedWorkflowRunner()), before) == {}
 
 
 async def test_histories_take_every_declared_transition_and_timer():

@@ -4,7 +4,7 @@ unpausable four-week limit (R54), R52 and R55 refusals, and the hand-back of eac
 from __future__ import annotations
 
 import uuid
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
 import pytest
 from temporalio.client import WorkflowUpdateFailedError
@@ -12,9 +12,9 @@ from temporalio.client import WorkflowUpdateFailedError
 from persistence import models as m
 from persistence.kooperationsplan import PlanVersion
 from statemachines import Policy
-from tests.cases import case_id_of, fire, rows, snapshot, start_case
+from tests.cases import case_id_of, fire, rows, signed, snapshot, start_case
 from tests.conftest import new_worker
-from tests.kooperationsplan_support import child, draft, end_all_cases, eventually_state, plan  # noqa: F401
+from tests.kooperationsplan_support import child, draft, eventually_state, plan
 from workflows.messages import CaseSnapshot, TransitionRequest
 
 pytestmark = pytest.mark.usefixtures("end_all_cases")
@@ -64,7 +64,11 @@ async def test_request_schlichtung_from_drafting_starts_linked_child(client, wor
     p = await snapshot(parent)
     assert (p.state, p.facts["schlichtung_initiiert_von"]) == ("in_schlichtung", "beide")
     k = await snapshot(kid)
-    assert (k.state, k.facts["initiiert_von"], k.links) == ("beantragt", "beide", {"kooperationsplan": case_id_of(parent)})
+    assert (k.state, k.facts["initiiert_von"], k.links) == (
+        "beantragt",
+        "beide",
+        {"kooperationsplan": case_id_of(parent)},
+    )
     beginn = datetime.fromisoformat(k.facts["beginn"])
     assert k.deadlines[0].trigger == "frist_abgelaufen" and k.deadlines[0].due == beginn + timedelta(weeks=4)
     [row] = await rows(db, m.Case, case_id=case_id_of(kid))
@@ -108,12 +112,21 @@ async def test_refuse_schlichtungsperson_from_plan_audit_trail_citing_r52(client
     async with db.unit_of_work() as session:
         session.add(
             m.TransitionRequest(
-                request_id=request_id, case_id=case_id_of(parent), actor="ifk-9", role="ifk", trigger="schlichtung_beantragt",
-                comment=None, idempotency_key=None, fingerprint="0" * 64, created_at=datetime.now(timezone.utc),
+                request_id=request_id,
+                case_id=case_id_of(parent),
+                actor="ifk-9",
+                role="ifk",
+                trigger="schlichtung_beantragt",
+                comment=None,
+                idempotency_key=None,
+                fingerprint="0" * 64,
+                created_at=datetime.now(UTC),
             )
         )
-    request = TransitionRequest(trigger="schlichtung_beantragt", data={"initiiert_von": "elb"}, role="ifk", request_id=request_id)
-    snap = await parent.execute_update("transition", request, result_type=CaseSnapshot)
+    request = TransitionRequest(
+        trigger="schlichtung_beantragt", data={"initiiert_von": "elb"}, role="ifk", request_id=request_id
+    )
+    snap = await parent.execute_update("transition", signed(parent, request), result_type=CaseSnapshot)
     cause = await _refusal(child(client, snap), "schlichtungsperson_bestellt", {"schlichtungsperson": "ifk-9"})
     assert "R52" in cause.message
 
@@ -121,7 +134,11 @@ async def test_refuse_schlichtungsperson_from_plan_audit_trail_citing_r52(client
 async def test_appoint_unbiased_schlichtungsperson(client, worker):
     _, kid = await _in_schlichtung(client, worker, {"beteiligte_fachkraefte": ["ifk-1"]})
     snap = await fire(kid, "schlichtungsperson_bestellt", {"schlichtungsperson": "schlichtung-7", "unbefangen": False})
-    assert (snap.state, snap.facts["schlichtungsperson"], snap.facts["unbefangen"]) == ("schlichtungsperson_bestellt", "schlichtung-7", True)
+    assert (snap.state, snap.facts["schlichtungsperson"], snap.facts["unbefangen"]) == (
+        "schlichtungsperson_bestellt",
+        "schlichtung-7",
+        True,
+    )
 
 
 async def test_schedule_talk_sends_invitation_naming_the_end_of_the_limit(client, worker, db):
@@ -143,6 +160,15 @@ async def test_agreement_becomes_plan_version_and_plan_returns_to_aktiv(client, 
     [version] = await rows(db, PlanVersion, case_id=case_id_of(parent))
     assert (version.version, version.status, version.quelle) == (1, "gueltig", "schlichtung")
     assert [n.template for n in await rows(db, m.Notification, case_id=case_id_of(parent))] == ["kooperationsplan"]
+
+
+async def test_r47_agreed_proposal_brings_its_step_dates_to_the_plan(client, worker, db):
+    """R47: the proposal agreed in the Schlichtung becomes the plan with its steps' dates (their
+    follow-ups), every step open."""
+    parent, kid = await _talk(client, worker)
+    await fire(kid, "einigung", await draft(db, case_id_of(parent), VORSCHLAG, "schlichtung"))
+    p = await eventually_state(parent, "aktiv")
+    assert p.facts["schritte_bis"] == [s["bis"] for s in VORSCHLAG["schritte"]] and p.facts["schritt_status"] == {}
 
 
 async def test_agreement_at_review_supersedes_the_previous_version(client, worker, env, db):

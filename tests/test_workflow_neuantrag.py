@@ -3,15 +3,28 @@ every timer, with the real activity writing to a real (SQLite) database."""
 
 from __future__ import annotations
 
-from datetime import date, datetime, timedelta, timezone
+from datetime import UTC, date, datetime, timedelta
+from zoneinfo import ZoneInfo
 
 import pytest
+from temporalio.api.enums.v1 import EventType
 from temporalio.client import WorkflowUpdateFailedError
 from temporalio.exceptions import ApplicationError
 
 from persistence import models as m
 from statemachines import Policy
-from tests.cases import case_id_of, current_details, search_attributes, count, events, fire, rows, sleep, snapshot, start_case
+from tests.cases import (
+    case_id_of,
+    count,
+    current_details,
+    events,
+    fire,
+    rows,
+    search_attributes,
+    sleep,
+    snapshot,
+    start_case,
+)
 from tests.conftest import serving
 from tests.support_workflows import ShortHistoryNeuantrag
 from workflows import search_attributes as sa
@@ -50,8 +63,12 @@ async def test_walk_in_person_application_through_group_coaching_to_ifk(client, 
     assert done.state == "an_ifk_uebergeben" and done.final
     assert (await h.result()).state == "an_ifk_uebergeben"
     assert [e[0] for e in await events(db, case_id_of(h))] == [
-        "fall_angelegt", "an_clearing_uebergeben", "clearingtermin_vereinbart",
-        "gruppencoaching_zugesagt", "leistung_bewilligt", "gruppencoaching_beendet",
+        "fall_angelegt",
+        "an_clearing_uebergeben",
+        "clearingtermin_vereinbart",
+        "gruppencoaching_zugesagt",
+        "leistung_bewilligt",
+        "gruppencoaching_beendet",
     ]
     letters = [n.template for n in await rows(db, m.Notification, case_id=case_id_of(h))]
     assert letters == ["einladung_clearing", "fallubergabe"]
@@ -75,7 +92,11 @@ async def test_refuse_handover_of_online_application_until_identity_checked(clie
     assert (await snapshot(h)).state == "antrag_eingegangen"
     await fire(h, "identitaet_bestaetigt")
     assert (await fire(h, "an_clearing_uebergeben", {"uebergabe": "aufgabe"})).state == "clearing_offen"
-    assert [e[0] for e in await events(db, case_id_of(h))] == ["fall_angelegt", "identitaet_bestaetigt", "an_clearing_uebergeben"]
+    assert [e[0] for e in await events(db, case_id_of(h))] == [
+        "fall_angelegt",
+        "identitaet_bestaetigt",
+        "an_clearing_uebergeben",
+    ]
 
 
 async def test_refuse_trigger_for_undeclared_role(client, worker):
@@ -143,18 +164,39 @@ async def test_own_plan_gets_regular_wiedervorlage_then_invitation(client, worke
     assert letters == ["einladung_erneut", "fallubergabe"]
 
 
-async def test_alg1_recipient_invited_within_a_week_after_alg1_ends(client, worker, env, db):
-    """R8: Wiedervorlage while ALG I is paid; the invitation goes out by itself."""
+async def test_alg1_recipient_on_wiedervorlage_then_appointment_within_a_week_after_alg1_ends(client, worker, env, db):
+    """R8: Wiedervorlage tasks while ALG I is paid (every 4 weeks); when it ends an appointment no later
+    than one week after, with a task and a letter naming it (changed with issue 19: one timer at the end,
+    to clearing_offen with a letter only)."""
     h = await _in_clearing(client, worker)
     now = await _now(env)
     alg1_ende = (now + timedelta(days=40)).date()
     await fire(h, "alg1_bezug_erfasst", {"alg1_ende": alg1_ende.isoformat()})
     assert (await sleep(env, timedelta(days=30), h)).state == "alg1_wiedervorlage"
+    [wv] = await rows(db, m.Task, case_id=case_id_of(h), kind="wiedervorlage")
+    assert (wv.role, wv.status, wv.title) == (
+        "jobcoach",
+        "offen",
+        "Wiedervorlage: ALG-I-Bezug, nach dem Stand fragen (R8)",
+    )
     await env.sleep(timedelta(days=12))
-    await _eventually(lambda: _state(h), "clearing_offen")
-    letter = (await rows(db, m.Notification, case_id=case_id_of(h), template="einladung_alg1_ende"))[0]
-    sent = letter.created_at.replace(tzinfo=letter.created_at.tzinfo or timezone.utc)
+    await _eventually(lambda: _state(h), "clearing_terminiert")
+    termin = datetime.fromisoformat((await snapshot(h)).facts["clearingtermin"])
+    assert termin.date() == alg1_ende + timedelta(days=7)
+    letter = (await rows(db, m.Notification, case_id=case_id_of(h), template="einladung_alg1_termin"))[0]
+    sent = letter.created_at.replace(tzinfo=letter.created_at.tzinfo or UTC)
     assert alg1_ende <= sent.date() <= alg1_ende + timedelta(days=7)
+    assert termin.astimezone(ZoneInfo("Europe/Berlin")).strftime("%d.%m.%Y") in letter.body
+    assert [t.kind for t in await rows(db, m.Task, case_id=case_id_of(h), status="offen")] == ["clearingtermin"]
+
+
+async def test_r11_appointment_agreed_resets_failed_attempts(client, worker):
+    """R11: a successful contact (appointment agreed) resets the count, so earlier attempts do not add up."""
+    h = await _in_clearing(client, worker)
+    await fire(h, "kontaktversuch_gescheitert", {"art": "telefon"})
+    await fire(h, "kontaktversuch_gescheitert", {"art": "schriftlich"})
+    await fire(h, "clearingtermin_vereinbart", {"termin": "2026-12-01T10:00:00+01:00"})
+    assert (await fire(h, "kontaktversuch_gescheitert", {"art": "telefon"})).state == "clearing_terminiert"
 
 
 async def test_withdrawn_application_ends_case_and_workflow(client, worker):
@@ -218,6 +260,27 @@ async def test_continue_as_new_keeps_state_facts_and_sequence(client, worker, db
     assert (await h.describe()).run_id != h.first_execution_run_id
     assert await count(db, m.CaseEvent, case_id=case_id_of(h)) == 14
     assert (await fire(h, "kontaktversuch_gescheitert", {"art": "schriftlich"})).state == "clearing_entzogen"
+
+
+async def test_a_case_on_the_old_r11_keeps_it_after_continue_as_new(client, worker):
+    """PolicyPatch: a case whose earlier run found the R8/R11 patch unset (CaseInput.unpatched) keeps
+    the old R11 after continue-as-new, where workflow.patched holds again: attempts before the
+    appointment still count."""
+    h = await start_case(
+        client,
+        worker.task_queue,
+        PERSOENLICH,
+        workflow="neuantrag_kurze_historie",
+        unpatched=("r8-r11-wiedervorlage-termin-kontakt",),
+    )
+    await fire(h, "an_clearing_uebergeben", {"uebergabe": "warm"})
+    await fire(h, "kontaktversuch_gescheitert", {"art": "telefon"})
+    await fire(h, "kontaktversuch_gescheitert", {"art": "schriftlich"})
+    for day in range(1, 10):  # rebookings until the run continues as new
+        await fire(h, "clearingtermin_vereinbart", {"termin": f"2027-01-{day:02d}T10:00:00+01:00"})
+    first = await client.get_workflow_handle(h.id, run_id=h.first_execution_run_id).fetch_history()
+    assert first.events[-1].event_type == EventType.EVENT_TYPE_WORKFLOW_EXECUTION_CONTINUED_AS_NEW
+    assert (await fire(h, "kontaktversuch_gescheitert", {"art": "telefon"})).state == "clearing_entzogen"
 
 
 async def test_policy_threshold_changes_r11_without_code(client, worker):

@@ -15,7 +15,7 @@ import itertools
 import time
 from collections import Counter, defaultdict
 from dataclasses import dataclass, field
-from datetime import date, datetime, timezone
+from datetime import UTC, date, datetime
 
 import httpx
 from sqlalchemy import select
@@ -49,27 +49,65 @@ def _s(trigger: str, role: str, data: dict | None = None) -> tuple[str, str, dic
 WARM = _s("an_clearing_uebergeben", "egs", {"uebergabe": "warm"})
 PERSOENLICH, ONLINE = {"antragsweg": "persoenlich"}, {"antragsweg": "online"}
 PATHS = (
-    Path("gruppencoaching_ifk", PERSOENLICH, (
-        WARM, _s("clearingtermin_vereinbart", "jobcoach", TERMIN), _s("gruppencoaching_zugesagt", "jobcoach"),
-        _s("leistung_bewilligt", "leistung"), _s("gruppencoaching_beendet", "jobcoach"),
-    ), "an_ifk_uebergeben"),
-    Path("entzogen_ifk", ONLINE, (
-        _s("identitaet_bestaetigt", "egs"), WARM, _s("kontaktversuch_gescheitert", "jobcoach", {"art": "telefon"}),
-        _s("kontaktversuch_gescheitert", "jobcoach", {"art": "telefon"}),
-        _s("kontaktversuch_gescheitert", "jobcoach", {"art": "schriftlich"}), _s("leistung_bewilligt", "leistung"),
-    ), "an_ifk_uebergeben"),
-    Path("reha", PERSOENLICH, (WARM, _s("als_rehabilitand_erfasst", "jobcoach"), _s("leistung_bewilligt", "leistung")),
-         "an_ifk_reha_uebergeben"),
-    Path("eigener_plan_offen", PERSOENLICH, (
-        WARM, _s("clearingtermin_vereinbart", "jobcoach", TERMIN), _s("eigenen_plan_erfasst", "jobcoach"),
-        _s("erneut_eingeladen", "jobcoach"), _s("clearingtermin_vereinbart", "egs", TERMIN),
-    ), "clearing_terminiert"),
-    Path("alg1_zurueckgenommen", PERSOENLICH, (
-        WARM, _s("alg1_bezug_erfasst", "jobcoach", {"alg1_ende": date(2031, 6, 30).isoformat()}),
-        _s("antrag_zurueckgenommen", "egs"),
-    ), "beendet"),
-    Path("integriert", PERSOENLICH, (WARM, _s("gruppencoaching_abgelehnt", "jobcoach"), _s("arbeit_aufgenommen", "egs")),
-         "integriert"),
+    Path(
+        "gruppencoaching_ifk",
+        PERSOENLICH,
+        (
+            WARM,
+            _s("clearingtermin_vereinbart", "jobcoach", TERMIN),
+            _s("gruppencoaching_zugesagt", "jobcoach"),
+            _s("leistung_bewilligt", "leistung"),
+            _s("gruppencoaching_beendet", "jobcoach"),
+        ),
+        "an_ifk_uebergeben",
+    ),
+    Path(
+        "entzogen_ifk",
+        ONLINE,
+        (
+            _s("identitaet_bestaetigt", "egs"),
+            WARM,
+            _s("kontaktversuch_gescheitert", "jobcoach", {"art": "telefon"}),
+            _s("kontaktversuch_gescheitert", "jobcoach", {"art": "telefon"}),
+            _s("kontaktversuch_gescheitert", "jobcoach", {"art": "schriftlich"}),
+            _s("leistung_bewilligt", "leistung"),
+        ),
+        "an_ifk_uebergeben",
+    ),
+    Path(
+        "reha",
+        PERSOENLICH,
+        (WARM, _s("als_rehabilitand_erfasst", "jobcoach"), _s("leistung_bewilligt", "leistung")),
+        "an_ifk_reha_uebergeben",
+    ),
+    Path(
+        "eigener_plan_offen",
+        PERSOENLICH,
+        (
+            WARM,
+            _s("clearingtermin_vereinbart", "jobcoach", TERMIN),
+            _s("eigenen_plan_erfasst", "jobcoach"),
+            _s("erneut_eingeladen", "jobcoach"),
+            _s("clearingtermin_vereinbart", "egs", TERMIN),
+        ),
+        "clearing_terminiert",
+    ),
+    Path(
+        "alg1_zurueckgenommen",
+        PERSOENLICH,
+        (
+            WARM,
+            _s("alg1_bezug_erfasst", "jobcoach", {"alg1_ende": date(2031, 6, 30).isoformat()}),
+            _s("antrag_zurueckgenommen", "egs"),
+        ),
+        "beendet",
+    ),
+    Path(
+        "integriert",
+        PERSOENLICH,
+        (WARM, _s("gruppencoaching_abgelehnt", "jobcoach"), _s("arbeit_aufgenommen", "egs")),
+        "integriert",
+    ),
 )
 PARKED = Path("geparkt", PERSOENLICH, (WARM,), "clearing_offen", parked=True)
 
@@ -150,11 +188,18 @@ class Driver:
         for n, (trigger, role, data) in enumerate(path.steps):
             if path.parked:
                 await self.park.wait()
-            r, attempts = await self.call(f"/cases/{run.case_id}/transitions", {"trigger": trigger, "data": data}, role,
-                                          f"{self.run_id}-{run.index}-{n}", gated=not path.parked)
+            r, attempts = await self.call(
+                f"/cases/{run.case_id}/transitions",
+                {"trigger": trigger, "data": data},
+                role,
+                f"{self.run_id}-{run.index}-{n}",
+                gated=not path.parked,
+            )
             if r.status_code != 200:
-                run.failed = (f"{trigger} (step {n}): {r.status_code} after {attempts} attempts"
-                              f" (same Idempotency-Key) {r.text[:200]}")
+                run.failed = (
+                    f"{trigger} (step {n}): {r.status_code} after {attempts} attempts"
+                    f" (same Idempotency-Key) {r.text[:200]}"
+                )
                 return
             run.done += 1
             self.transitions += 1
@@ -210,7 +255,9 @@ async def check(stack: Stack, runs: list[CaseRun], timers: bool = False, attempt
         attempt, catching_up = 0, time.monotonic() + CATCH_UP_SECONDS
         while True:  # a timer may move a case between reading the row and the query
             async with gate:
-                snap = await stack.client.get_workflow_handle(row.workflow_id).query("snapshot", result_type=CaseSnapshot)
+                snap = await stack.client.get_workflow_handle(row.workflow_id).query(
+                    "snapshot", result_type=CaseSnapshot
+                )
             found = _diverges(row, snap)
             # A workflow behind its recorded transition waits for the activity's completion, which a killed
             # server lost: the activity times out, runs again, finds the event written, and the workflow catches up.
@@ -254,22 +301,28 @@ def _check_events(run: CaseRun, events: list[m.CaseEvent], row: m.Case | None, t
 
 def _diverges(row: m.Case, snap: CaseSnapshot) -> list[str]:
     found = []
-    for what, ours, theirs in (("state", row.state, snap.state), ("version", row.version, snap.sequence),
-                               ("final", row.final, snap.final), ("facts", row.facts, snap.facts)):
+    for what, ours, theirs in (
+        ("state", row.state, snap.state),
+        ("version", row.version, snap.sequence),
+        ("final", row.final, snap.final),
+        ("facts", row.facts, snap.facts),
+    ):
         if ours != theirs:
             found.append(f"{what} {ours!r} != workflow {theirs!r}")
     return found
 
 
 def utc(seconds_ago: float = 0.0) -> datetime:
-    return datetime.fromtimestamp(time.time() - seconds_ago, timezone.utc)
+    return datetime.fromtimestamp(time.time() - seconds_ago, UTC)
 
 
 def summary(title: str, runs: list[CaseRun], driver: Driver, seconds: float, **numbers) -> str:
     extra = " ".join(f"{k}={v}" for k, v in numbers.items())
     retries = sum(driver.retries.values())
-    return (f"{title}: cases={len(runs)} creates={driver.creates} transitions={driver.transitions} "
-            f"retries={retries} {dict(driver.retries)} refused={len(contract_problems(runs))} seconds={seconds:.1f} {extra}")
+    return (
+        f"{title}: cases={len(runs)} creates={driver.creates} transitions={driver.transitions} "
+        f"retries={retries} {dict(driver.retries)} refused={len(contract_problems(runs))} seconds={seconds:.1f} {extra}"
+    )
 
 
 def verdict(contract: list[str], state: list[str]) -> str:

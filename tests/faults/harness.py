@@ -28,11 +28,13 @@ from temporalio.client import Client
 from api.app import create_app
 from persistence.db import Database
 from persistence.migrate import upgrade
+from persistence.open import open_database
 from runtime.settings import Settings, TokenUser
 from runtime.temporal import connect, register_search_attributes
 from tests.faults.outage_support import free_port
 from tests.faults.outage_support import stop as _stop
-from worker.up import temporal_binary
+from worker.commands.devserver import temporal_binary
+from workflows import search_attributes
 
 ROOT = Path(__file__).resolve().parents[2]
 FAHRPLAN = str(Path(sys.executable).parent / "fahrplan")
@@ -60,8 +62,18 @@ class DevServer:
 
     def start(self) -> None:
         command = [
-            temporal_binary(), "server", "start-dev", "--headless", "--db-filename", str(self.db_file),
-            "--ip", "127.0.0.1", "--port", str(self.port), "--log-level", "error",
+            temporal_binary(),
+            "server",
+            "start-dev",
+            "--headless",
+            "--db-filename",
+            str(self.db_file),
+            "--ip",
+            "127.0.0.1",
+            "--port",
+            str(self.port),
+            "--log-level",
+            "error",
         ]
         with open(self.log, "ab") as log:
             self.proc = subprocess.Popen(command, stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
@@ -78,9 +90,9 @@ class DevServer:
                 raise RuntimeError(f"Temporal dev server exited with {self.proc.returncode}, see {self.log}")
             try:
                 client = await connect(settings)
-                await register_search_attributes(client, settings.temporal_namespace)
+                await register_search_attributes(client, settings.temporal_namespace, search_attributes.ALL)
                 return
-            except Exception:  # noqa: BLE001 - not up yet
+            except Exception:
                 if time.monotonic() > deadline:
                     raise
                 await asyncio.sleep(0.2)
@@ -98,7 +110,11 @@ class WorkerProcess:
     def start(self) -> None:
         with open(self.log, "ab") as log:
             self.proc = subprocess.Popen(
-                [FAHRPLAN, "worker"], env=self.env, cwd=self.workdir, stdout=log, stderr=subprocess.STDOUT,
+                [FAHRPLAN, "worker"],
+                env=self.env,
+                cwd=self.workdir,
+                stdout=log,
+                stderr=subprocess.STDOUT,
                 start_new_session=True,
             )
         self.starts += 1
@@ -147,16 +163,20 @@ def fresh_database(workdir: Path) -> Iterator[str]:
 def fahrplan_env(workdir: Path, address: str, database_url: str, extra: dict[str, str]) -> dict[str, str]:
     """The process environment of worker and API: ours, without FAHRPLAN_* from outside."""
     base = {k: v for k, v in os.environ.items() if not k.startswith("FAHRPLAN_")}
-    return base | {
-        "FAHRPLAN_MODE": "local",
-        "FAHRPLAN_DATA_DIR": str(workdir),
-        "FAHRPLAN_DATABASE_URL": database_url,
-        "FAHRPLAN_TEMPORAL_ADDRESS": address,
-        "FAHRPLAN_TASK_QUEUE": f"faults-{uuid.uuid4().hex[:8]}",
-        "FAHRPLAN_API_TOKENS": json.dumps({t: u.model_dump() for t, u in TOKENS.items()}),
-        "FAHRPLAN_UPDATE_TIMEOUT_SECONDS": "15",
-        "PYTHONPATH": os.pathsep.join(filter(None, [str(ROOT), os.environ.get("PYTHONPATH")])),
-    } | extra
+    return (
+        base
+        | {
+            "FAHRPLAN_MODE": "local",
+            "FAHRPLAN_DATA_DIR": str(workdir),
+            "FAHRPLAN_DATABASE_URL": database_url,
+            "FAHRPLAN_TEMPORAL_ADDRESS": address,
+            "FAHRPLAN_TASK_QUEUE": f"faults-{uuid.uuid4().hex[:8]}",
+            "FAHRPLAN_API_TOKENS": json.dumps({t: u.model_dump() for t, u in TOKENS.items()}),
+            "FAHRPLAN_UPDATE_TIMEOUT_SECONDS": "15",
+            "PYTHONPATH": os.pathsep.join(filter(None, [str(ROOT), os.environ.get("PYTHONPATH")])),
+        }
+        | extra
+    )
 
 
 def settings_from(env: dict[str, str]) -> Settings:
@@ -190,7 +210,7 @@ async def stack(workdir: Path, extra_env: dict[str, str] | None = None) -> Async
             client = await connect(settings)  # before the worker starts: the API side comes up first
             worker = WorkerProcess(workdir, env)
             worker.start()
-            db, api_db = Database(settings.db_url), Database(settings.db_url)
+            db, api_db = open_database(settings), open_database(settings)  # the worker's audit key (data dir)
             app = create_app(settings, client=client, db=api_db)
             transport = httpx.ASGITransport(app=app, raise_app_exceptions=False)
             try:

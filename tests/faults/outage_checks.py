@@ -43,8 +43,15 @@ async def check_consistency(stack: Stack, log: list[Sent]) -> dict[str, int]:
     try:
         async with db.unit_of_work(read_only=True) as session:
             for case_id, wanted in by_case.items():
-                events = list(await session.scalars(select(m.CaseEvent).where(m.CaseEvent.case_id == case_id).order_by(m.CaseEvent.sequence)))
-                assert [e.sequence for e in events] == list(range(len(wanted) + 1)), (case_id, [e.sequence for e in events])
+                events = list(
+                    await session.scalars(
+                        select(m.CaseEvent).where(m.CaseEvent.case_id == case_id).order_by(m.CaseEvent.sequence)
+                    )
+                )
+                assert [e.sequence for e in events] == list(range(len(wanted) + 1)), (
+                    case_id,
+                    [e.sequence for e in events],
+                )
                 applied = [(e.trigger, e.actor, e.comment) for e in events[1:]]
                 assert applied == [(s.trigger, s.actor, s.comment) for s in wanted], case_id
                 case = await session.get(m.Case, case_id)
@@ -57,7 +64,9 @@ async def check_consistency(stack: Stack, log: list[Sent]) -> dict[str, int]:
                 assert snap.state == expected, (case_id, snap.state)
                 assert _instant(snap.facts.get("clearingtermin")) == _instant(wanted[-1].termin), case_id
             keys = [s.key for s in log]
-            requests = list(await session.scalars(select(m.TransitionRequest).where(m.TransitionRequest.idempotency_key.in_(keys))))
+            requests = list(
+                await session.scalars(select(m.TransitionRequest).where(m.TransitionRequest.idempotency_key.in_(keys)))
+            )
             assert sorted(r.idempotency_key for r in requests) == sorted(keys), "one request row per Idempotency-Key"
             assert all(r.status_code == 200 for r in requests)
     finally:

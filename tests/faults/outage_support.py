@@ -31,7 +31,8 @@ import httpx
 
 from runtime.settings import Settings
 from runtime.temporal import connect, register_search_attributes
-from worker.up import temporal_binary
+from worker.commands.devserver import temporal_binary
+from workflows import search_attributes
 
 BIN = Path(sys.executable).parent
 TOKENS = {
@@ -144,8 +145,13 @@ class Stack:
 
     def settings(self) -> Settings:
         return Settings(
-            _env_file=None, data_dir=self.workdir, temporal_address=self.temporal_address, database_url=self.database_url,
-            task_queue=self.task_queue, codec_keys=CODEC_KEYS, codec_key_id="fault-test",
+            _env_file=None,
+            data_dir=self.workdir,
+            temporal_address=self.temporal_address,
+            database_url=self.database_url,
+            task_queue=self.task_queue,
+            codec_keys=CODEC_KEYS,
+            codec_key_id="fault-test",
         )
 
     def env(self) -> dict[str, str]:
@@ -165,20 +171,39 @@ class Stack:
 
     def _spawn(self, name: str, command: list[str]) -> subprocess.Popen:
         with open(self.workdir / f"{name}.log", "ab") as log:
-            proc = subprocess.Popen(command, env=self.env(), cwd=self.workdir, stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
+            proc = subprocess.Popen(
+                command, env=self.env(), cwd=self.workdir, stdout=log, stderr=subprocess.STDOUT, start_new_session=True
+            )
         self.procs.append(proc)
         return proc
 
     def migrate(self) -> None:
-        subprocess.run([str(BIN / "fahrplan"), "migrate"], env=self.env(), cwd=self.workdir, check=True, capture_output=True)
+        subprocess.run(
+            [str(BIN / "fahrplan"), "migrate"], env=self.env(), cwd=self.workdir, check=True, capture_output=True
+        )
 
     async def start_temporal(self) -> None:
         port = free_port()
         self.temporal_address = f"127.0.0.1:{port}"
-        self._spawn("temporal", [temporal_binary(), "server", "start-dev", "--headless", "--ip", "127.0.0.1", "--port", str(port),
-                                 "--db-filename", str(self.workdir / "temporal.db"), "--log-level", "error"])
+        self._spawn(
+            "temporal",
+            [
+                temporal_binary(),
+                "server",
+                "start-dev",
+                "--headless",
+                "--ip",
+                "127.0.0.1",
+                "--port",
+                str(port),
+                "--db-filename",
+                str(self.workdir / "temporal.db"),
+                "--log-level",
+                "error",
+            ],
+        )
         client = await until(lambda: connect(self.settings()), "Temporal dev server")
-        await register_search_attributes(client, "default")
+        await register_search_attributes(client, "default", search_attributes.ALL)
 
     def start_worker(self) -> subprocess.Popen:
         return self._spawn("worker", [str(BIN / "fahrplan"), "worker"])
@@ -196,7 +221,10 @@ class Stack:
         return proc
 
     def log(self, name: str, whole: bool = False) -> str:
-        text = (self.workdir / f"{name}.log").read_text(errors="replace")
+        path = self.workdir / f"{name}.log"
+        if not path.exists():  # the stack failed before this process started: say so, do not hide why
+            return f"({name} not started)"
+        text = path.read_text(errors="replace")
         return text if whole else text[-3000:]
 
     def close(self) -> None:
@@ -262,8 +290,15 @@ def next_request(case_id: str, index: int, client: int) -> tuple[dict, str]:
 
 
 async def create_case(http: httpx.AsyncClient) -> str:
-    r = await http.post("/cases", json={"process": "neuantrag", "person": {"vorname": "Fall", "nachname": "Test"}, "facts": {"antragsweg": "persoenlich"}},
-                        headers={"Authorization": "Bearer fault-egs", "Idempotency-Key": uuid.uuid4().hex})
+    r = await http.post(
+        "/cases",
+        json={
+            "process": "neuantrag",
+            "person": {"vorname": "Fall", "nachname": "Test"},
+            "facts": {"antragsweg": "persoenlich"},
+        },
+        headers={"Authorization": "Bearer fault-egs", "Idempotency-Key": uuid.uuid4().hex},
+    )
     assert r.status_code == 201, r.text
     return r.json()["case_id"]
 
@@ -281,7 +316,16 @@ async def fire_until_done(http: httpx.AsyncClient, sent: Sent, body: dict, token
         else:
             sent.current = None
             content = r.json() if r.content else None
-            sent.attempts.append(Attempt(started, time.monotonic() - started, r.status_code, content, r.headers.get("retry-after"), r.headers.get("content-type", "")))
+            sent.attempts.append(
+                Attempt(
+                    started,
+                    time.monotonic() - started,
+                    r.status_code,
+                    content,
+                    r.headers.get("retry-after"),
+                    r.headers.get("content-type", ""),
+                )
+            )
             if r.status_code not in (502, 503, 504):
                 return
         if time.monotonic() > give_up:
@@ -289,14 +333,23 @@ async def fire_until_done(http: httpx.AsyncClient, sent: Sent, body: dict, token
         await asyncio.sleep(0.2)
 
 
-async def client_loop(base_url: str, client: int, cases: list[str], stop_event: asyncio.Event, log: list[Sent], give_up_after: float = 120) -> None:
+async def client_loop(
+    base_url: str, client: int, cases: list[str], stop_event: asyncio.Event, log: list[Sent], give_up_after: float = 120
+) -> None:
     """Fire the next transition of each own case in turn until told to stop; never two at once on a case."""
     steps = dict.fromkeys(cases, 0)
     async with httpx.AsyncClient(base_url=base_url, timeout=httpx.Timeout(90, connect=5)) as http:
         while not stop_event.is_set():
             for case_id in cases:
                 body, token = next_request(case_id, steps[case_id], client)
-                sent = Sent(case_id, body["trigger"], body["data"].get("termin"), body["comment"], uuid.uuid4().hex, TOKENS[token]["user"])
+                sent = Sent(
+                    case_id,
+                    body["trigger"],
+                    body["data"].get("termin"),
+                    body["comment"],
+                    uuid.uuid4().hex,
+                    TOKENS[token]["user"],
+                )
                 log.append(sent)
                 await fire_until_done(http, sent, body, token, time.monotonic() + give_up_after)
                 if not sent.succeeded:

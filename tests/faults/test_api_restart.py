@@ -35,7 +35,10 @@ async def test_api_restart_under_load(tmp_path):
         async with httpx.AsyncClient(base_url=stack.base_url, timeout=30) as http:
             cases = [await create_case(http) for _ in range(CLIENTS * CASES_PER_CLIENT)]
         stop_clients, log = asyncio.Event(), []
-        clients = [asyncio.create_task(client_loop(stack.base_url, i, cases[i::CLIENTS], stop_clients, log)) for i in range(CLIENTS)]
+        clients = [
+            asyncio.create_task(client_loop(stack.base_url, i, cases[i::CLIENTS], stop_clients, log))
+            for i in range(CLIENTS)
+        ]
         await asyncio.sleep(2)
 
         # SIGTERM with requests in flight: the worker is paused, so each client's request waits for Temporal.

@@ -10,6 +10,7 @@ the workflows' snapshots. Runs against a private PostgreSQL instance, never the 
 from __future__ import annotations
 
 import asyncio
+import json
 import os
 import signal
 import sqlite3
@@ -20,7 +21,7 @@ import psycopg
 import pytest
 
 from persistence.db import SQLITE_BUSY_TIMEOUT_MS
-from tests.api_fixtures import http, new_case, step, trail, worker  # noqa: F401
+from tests.api_fixtures import new_case, step, trail
 from tests.faults.outage_checks import check_consistency, check_problem_503
 from tests.faults.outage_support import Stack, client_loop, create_case, private_postgres, until
 
@@ -97,7 +98,9 @@ async def test_database_outage(tmp_path):
 
             during = [a for s in log for a in s.attempts if a.started >= down and a.started + a.seconds <= restarting]
             in_flight = [a for s in log for a in s.attempts if a.started < down < a.started + a.seconds]
-            assert during and all(a.status == 503 for a in during), [(a.status, a.body) for a in during if a.status != 503]
+            assert during and all(a.status == 503 for a in during), [
+                (a.status, a.body) for a in during if a.status != 503
+            ]
             check_problem_503(a for s in log for a in s.attempts)
             assert max(a.seconds for a in during) < FAST_ENOUGH
             assert all(status == 503 and not body["database"] for _, status, body in health), health
@@ -106,10 +109,16 @@ async def test_database_outage(tmp_path):
             assert max(seconds for seconds, *_ in reads) < FAST_ENOUGH
             assert {a.status for s in log for a in s.attempts} <= {200, 503}
             first_held = next(s for s in log if s.case_id == held_case)
-            assert first_held.attempts[0].started < down and first_held.attempts[-1].started + first_held.attempts[-1].seconds > up
+            assert (
+                first_held.attempts[0].started < down
+                and first_held.attempts[-1].started + first_held.attempts[-1].seconds > up
+            )
             assert first_held.attempts[0].status == 503 and "Temporal" in first_held.attempts[0].body["detail"]
-            failed = "Completing activity as failed ({'activity_id'"
-            retries = sum(failed in line and "record_transition" in line for line in stack.log("worker", whole=True).splitlines())
+            retries = sum(
+                line.get("activity") == "record_transition"
+                and line["message"].startswith("Completing activity as failed")
+                for line in json_lines(stack.log("worker", whole=True))
+            )
             assert retries > 0, "record_transition must have met the outage"
 
             async with httpx.AsyncClient(base_url=stack.base_url, timeout=10) as http:
@@ -118,7 +127,8 @@ async def test_database_outage(tmp_path):
             print(
                 f"\nDB outage {OUTAGE_SECONDS:.0f}s: {totals}; during outage {len(during)} answers, all 503, "
                 f"max {max(a.seconds for a in during):.3f}s; healthz max {max(h[0] for h in health):.3f}s; "
-                f"{len(in_flight)} requests in flight at the stop, longest {max((a.seconds for a in in_flight), default=0):.1f}s; "
+                f"{len(in_flight)} requests in flight at the stop, "
+                f"longest {max((a.seconds for a in in_flight), default=0):.1f}s; "
                 f"record_transition failed {retries} times and was retried; the held transition was answered "
                 f"{first_held.attempts[-1].started + first_held.attempts[-1].seconds - up:.1f}s after the restart; "
                 f"all done {finished - up:.1f}s after the restart"
@@ -150,3 +160,16 @@ async def test_locked_sqlite_answers_503_and_changes_nothing(http, sqlite_db):
     assert await trail(http, case) == ["fall_angelegt"]
     r = await step(http, case, "an_clearing_uebergeben", "egs", {"uebergabe": "warm"}, key="gesperrt-1")
     assert r.status_code == 200 and await trail(http, case) == ["fall_angelegt", "an_clearing_uebergeben"]
+
+
+def json_lines(log: str) -> list[dict]:
+    """The JSON log lines of a process (runtime/logs.py); anything else it printed is skipped."""
+    out = []
+    for line in log.splitlines():
+        try:
+            parsed = json.loads(line)
+        except ValueError:
+            continue
+        if isinstance(parsed, dict) and "message" in parsed:
+            out.append(parsed)
+    return out

@@ -28,7 +28,7 @@ import uuid
 
 import pytest
 
-from tests.faults.driver import contract_problems, verdict, Driver, check, plan, summary
+from tests.faults.driver import Driver, check, contract_problems, plan, summary, verdict
 from tests.faults.harness import case_count, log_tail, stack
 
 pytestmark = pytest.mark.faults
@@ -68,9 +68,18 @@ async def scenario(workdir: Path, cases: int) -> tuple[tuple[list[str], list[str
         checking = time.monotonic() - checking
         if not s.worker.alive():
             problems.append("worker process died:\n" + log_tail(s.worker.log))
-        text = summary("worker kill -9", runs, driver, seconds, kills=len(kills), in_flight_at_kill=in_flight,
-                       recovered_s=recovered, worker_starts=s.worker.starts,
-                       setup_s=round(setup, 1), check_s=round(checking, 1))
+        text = summary(
+            "worker kill -9",
+            runs,
+            driver,
+            seconds,
+            kills=len(kills),
+            in_flight_at_kill=in_flight,
+            recovered_s=recovered,
+            worker_starts=s.worker.starts,
+            setup_s=round(setup, 1),
+            check_s=round(checking, 1),
+        )
         return (contract_problems(runs), problems), text
 
 

@@ -30,9 +30,12 @@ async def seed_data(base: str, token: str) -> dict[str, list]:
         plan_case, coaching_case = cases[3], cases[4]
         await _fire(http, plan_case, "potenzialanalyse_abgeschlossen")
         await _fire(http, plan_case, "plan_vereinbart", PLAN)  # the PDF endpoints get a real plan
-        await _fire(http, coaching_case, "uebergabe_vereinbart", {"termin": datetime.now(UTC).isoformat()})
+        termin = datetime.now(UTC) + timedelta(hours=1)  # appointments lie ahead (issue 15)
+        await _fire(http, coaching_case, "uebergabe_vereinbart", {"termin": termin.isoformat()})
         await _fire(http, coaching_case, "teilnahme_begonnen")  # may book group sessions
-        r = await http.post("/sitzungen/plan", json={"von": (date.today() + timedelta(days=7)).isoformat(), "wochen": 2})
+        r = await http.post(
+            "/sitzungen/plan", json={"von": (date.today() + timedelta(days=7)).isoformat(), "wochen": 2}
+        )
         assert r.status_code == 201, r.text
         sitzungen = [s["id"] for s in r.json()]
         assert sitzungen, "the policy plans no group sessions"
@@ -40,13 +43,18 @@ async def seed_data(base: str, token: str) -> dict[str, list]:
         assert r.status_code == 201, r.text
         buchungen = [r.json()["id"]]
         due = (datetime.now(UTC) + timedelta(days=3)).isoformat()
-        r = await http.post("/tasks", json={"kind": "ags_stellenangebot", "role": "teamleitung", "title": "Fuzz", "due": due})
+        r = await http.post(
+            "/tasks", json={"kind": "ags_stellenangebot", "role": "teamleitung", "title": "Fuzz", "due": due}
+        )
         assert r.status_code == 201, r.text
         tasks = [r.json()["id"]] + [t["id"] for t in (await http.get("/tasks")).json()]
         veranstaltungen = [v["id"] for v in (await http.get("/infoveranstaltungen")).json()][:3]
     return {
-        "case_id": cases, "sitzung_id": sitzungen, "buchung_id": buchungen,
-        "task_id": sorted(set(tasks)), "veranstaltung_id": veranstaltungen,
+        "case_id": cases,
+        "sitzung_id": sitzungen,
+        "buchung_id": buchungen,
+        "task_id": sorted(set(tasks)),
+        "veranstaltung_id": veranstaltungen,
     }
 
 

@@ -13,7 +13,15 @@ from pathlib import Path
 
 HERE = Path(__file__).parent
 WORKFLOW_IDS = HERE / "workflow_ids.json"
-PROCESS_DIRS = ("neuantrag", "rechtskreiswechsel", "kooperationsplan", "schlichtung", "gruppencoaching")
+PROCESS_DIRS = (
+    "neuantrag",
+    "rechtskreiswechsel",
+    "kooperationsplan",
+    "schlichtung",
+    "gruppencoaching",
+    "meldetermin",
+    "minderung",
+)
 
 
 def history_files() -> list[Path]:

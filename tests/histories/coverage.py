@@ -27,7 +27,7 @@ from temporalio.worker import (
 )
 
 from statemachines import PROCESSES
-from statemachines.spec import SYSTEM, Process, Transition
+from statemachines.spec import REGIME_TRIGGER, SYSTEM, Process, Transition
 from tests.histories import HERE, converter, history_files, load, replay_workflows
 from workflows.messages import CaseInput, TransitionRecord
 
@@ -73,12 +73,22 @@ class Coverage:
     def gaps(self) -> list[str]:
         missing = [f"no history of workflow type {t}" for t in ("gc_sitzung", *PROCESSES) if t not in self.types]
         for name, process in PROCESSES.items():
-            missing += [f"{name}: trigger {t.name} never fired" for t in process.triggers if t.name not in self.triggers[name]]
-            missing += [f"{name}: row {i} never taken: {label(t)}" for i, t in enumerate(process.transitions) if i not in self.rows[name]]
-            missing += [f"{name}: timer {d} in {s} never fired" for s, d in declared_timers(process) - self.timers[name]]
+            missing += [
+                f"{name}: trigger {t.name} never fired" for t in process.triggers if t.name not in self.triggers[name]
+            ]
+            missing += [
+                f"{name}: row {i} never taken: {label(t)}"
+                for i, t in enumerate(process.transitions)
+                if i not in self.rows[name]
+            ]
+            missing += [
+                f"{name}: timer {d} in {s} never fired" for s, d in declared_timers(process) - self.timers[name]
+            ]
             missing += [
                 f"{name}: no recorded {s.process} child of {t.trigger}"
-                for t in process.transitions for s in t.spawns if s.process not in self.children
+                for t in process.transitions
+                for s in t.spawns
+                if s.process not in self.children
             ]
         if not self.sitzung_timer:
             missing.append("gc_sitzung: the R21 check timer never fired")
@@ -115,6 +125,7 @@ class _FileNotes:
     timer_fired: bool
     records: tuple[TransitionRecord, ...]
     commands: str  # how many of each command the history holds: a fingerprint for reviews
+    patches: frozenset[str] = frozenset()  # PolicyPatch ids whose markers the history holds
 
 
 _BY_FILE: dict[Path, _FileNotes] = {}  # replaying is the slow part: once per file and process
@@ -134,6 +145,7 @@ async def _notes_of(replayer: Replayer, path: Path) -> _FileNotes:
             child=started.HasField("parent_workflow_execution"),
             timer_fired=any(e.event_type == EventType.EVENT_TYPE_TIMER_FIRED for e in history.events),
             records=tuple(_SEEN["records"]),
+            patches=_patch_markers(history.events),
             commands=", ".join(f"{n} {kind}" for kind, n in _commands(history.events).items() if n),
         )
     return _BY_FILE[path]
@@ -141,7 +153,11 @@ async def _notes_of(replayer: Replayer, path: Path) -> _FileNotes:
 
 async def measure(files: list[Path] | None = None) -> Coverage:
     replayer = Replayer(
-        workflows=replay_workflows(), data_converter=converter(), interceptors=[_Listen()], workflow_runner=UnsandboxedWorkflowRunner()
+        workflows=replay_workflows(),
+        data_converter=converter(),
+        interceptors=[_Listen()],
+        workflow_runner=UnsandboxedWorkflowRunner(),
+        debug_mode=True,  # no 2 s deadlock detector: a loaded machine is no deadlock (as in test_replay)
     )
     found = Coverage()
     for path in history_files() if files is None else files:
@@ -153,23 +169,48 @@ async def measure(files: list[Path] | None = None) -> Coverage:
         found.types.add(notes.inp.process)
         if notes.child:
             found.children.add(notes.inp.process)
-        _note(found, PROCESSES[notes.inp.process], notes.inp, notes.records, path)
+        _note(found, PROCESSES[notes.inp.process], notes.inp, notes.records, path, notes.patches)
     return found
 
 
-def _note(found: Coverage, process: Process, inp: CaseInput, records, path: Path) -> None:
+def _note(
+    found: Coverage, process: Process, inp: CaseInput, records, path: Path, patches: frozenset[str] = frozenset()
+) -> None:
     timers = declared_timers(process)
+    policy = effective_policy(process, inp.policy, patches)
     for record in records:
-        if record.source is None:  # sequence 0: the start of the case
+        if record.source is None or record.trigger == REGIME_TRIGGER:  # the start; a change of regime (R62)
             continue
-        row = row_of(process, record, inp.policy)
+        row = row_of(process, record, policy)
         if row is None:
-            found.unmatched.append(f"{path.relative_to(HERE)}: no row explains {record.trigger} {record.source} → {record.dest}")
+            found.unmatched.append(
+                f"{path.relative_to(HERE)}: no row explains {record.trigger} {record.source} → {record.dest}"
+            )
             continue
         found.rows[process.name].add(row)
         found.triggers[process.name].add(record.trigger)
         if record.role == SYSTEM and (record.source, record.trigger) in timers:
             found.timers[process.name].add((record.source, record.trigger))
+
+
+def _patch_markers(events) -> frozenset[str]:
+    """The patch ids whose markers a history holds (the ids are plain text in the marker details)."""
+    found = set()
+    for e in events:
+        if e.event_type == EventType.EVENT_TYPE_MARKER_RECORDED:
+            found.add(e.marker_recorded_event_attributes.SerializeToString())
+    return frozenset(
+        p.id for proc in PROCESSES.values() for p in proc.patches if any(p.id.encode() in m for m in found)
+    )
+
+
+def effective_policy(process: Process, policy, patches: frozenset[str]):
+    """The policy the workflow host used: a history without a PolicyPatch's marker keeps the old values."""
+    before: dict[str, Any] = {}
+    for patch in process.patches:
+        if patch.id not in patches:
+            before.update(patch.before)
+    return policy.model_copy(update=before) if before else policy
 
 
 COMMANDS = {
@@ -213,7 +254,8 @@ def report(found: Coverage) -> str:
     for name, process in PROCESSES.items():
         rows, timers = len(process.transitions), len(declared_timers(process))
         lines.append(
-            f"{name}: {len(found.rows[name])}/{rows} rows, {len(found.triggers[name])}/{len(process.triggers)} triggers, "
+            f"{name}: {len(found.rows[name])}/{rows} rows, "
+            f"{len(found.triggers[name])}/{len(process.triggers)} triggers, "
             f"{len(found.timers[name])}/{timers} timers"
         )
     lines.append(f"gc_sitzung: R21 timer {'fired' if found.sitzung_timer else 'NOT fired'}")

@@ -24,10 +24,23 @@ from persistence.db import Database
 from persistence.migrate import upgrade
 from runtime.temporal import register_search_attributes
 from tests.conftest import _binary, new_worker
-from tests.histories import HERE, PROCESS_DIRS, WORKFLOW_IDS, converter, recorded_files, replay_workflows
-from tests.histories import coverage
-from tests.histories import scenarios_gruppencoaching, scenarios_kooperationsplan, scenarios_neuantrag, scenarios_rechtskreiswechsel  # noqa: F401
+from tests.dbfixtures import TEST_AUDIT_KEYS
+from tests.histories import (  # noqa: F401
+    HERE,
+    PROCESS_DIRS,
+    WORKFLOW_IDS,
+    converter,
+    coverage,
+    recorded_files,
+    replay_workflows,
+    scenarios_gruppencoaching,
+    scenarios_kooperationsplan,
+    scenarios_minderung,
+    scenarios_neuantrag,
+    scenarios_rechtskreiswechsel,
+)
 from tests.histories.recorder import SCENARIOS, Recorder
+from workflows import search_attributes
 
 TASK_QUEUE = "fahrplan-histories"
 TRAILS = HERE / "trails.txt"
@@ -37,12 +50,12 @@ async def record(only: str | None = None) -> dict[str, str]:
     with tempfile.TemporaryDirectory() as tmp:
         url = f"sqlite:///{Path(tmp) / 'fahrplan.db'}"
         upgrade(url)
-        db = Database(url)
+        db = Database(url, audit_keys=TEST_AUDIT_KEYS)
         env = await WorkflowEnvironment.start_time_skipping(
             test_server_existing_path=_binary("temporal-test-server"), data_converter=converter()
         )
         try:
-            await register_search_attributes(env.client, env.client.namespace)
+            await register_search_attributes(env.client, env.client.namespace, search_attributes.ALL)
             async with new_worker(env.client, db=db, workflows=replay_workflows(), task_queue=TASK_QUEUE) as worker:
                 rec = Recorder(env, worker, db)
                 for process_dir, path, run in sorted(SCENARIOS, key=lambda s: PROCESS_DIRS.index(s[0])):

@@ -18,12 +18,21 @@ from temporalio.worker import Worker
 from persistence.db import Database
 from runtime.temporal import workflow_id
 from statemachines import Policy
+from statemachines.regimes import Regime
 from tests.conftest import _settle as settle
 from tests.histories import HERE
 from workflows.messages import CaseInput, CaseSnapshot
 
 CONTINUED = EventType.EVENT_TYPE_WORKFLOW_EXECUTION_CONTINUED_AS_NEW
-SHORT = {"neuantrag": "na", "rechtskreiswechsel": "rkw", "kooperationsplan": "kp", "schlichtung": "sl", "gruppencoaching": "gc"}
+SHORT = {
+    "neuantrag": "na",
+    "rechtskreiswechsel": "rkw",
+    "kooperationsplan": "kp",
+    "schlichtung": "sl",
+    "gruppencoaching": "gc",
+    "meldetermin": "mt",
+    "minderung": "mi",
+}
 Scenario = Callable[["Recorder", str], Awaitable[dict[str, WorkflowHandle]]]
 SCENARIOS: list[tuple[str, str, Scenario]] = []  # (process dir, path, scenario), in recording order
 
@@ -53,7 +62,14 @@ class Recorder:
         return self.env.client
 
     async def start(
-        self, process: str, case: str, facts: dict[str, Any], *, policy: Policy | None = None, workflow: str | None = None
+        self,
+        process: str,
+        case: str,
+        facts: dict[str, Any],
+        *,
+        policy: Policy | None = None,
+        workflow: str | None = None,
+        regime: Regime | None = None,
     ) -> WorkflowHandle:
         """Start a case whose id says what it is: `fake-<scenario>` (no personal data anywhere)."""
         case_id = f"fake-{SHORT[process]}-{case}"[:36]  # the column's length
@@ -61,7 +77,7 @@ class Recorder:
         self._case_ids.add(case_id)
         handle = await self.client.start_workflow(
             workflow or process,
-            CaseInput(case_id=case_id, process=process, facts=facts, policy=policy or Policy()),
+            CaseInput(case_id=case_id, process=process, facts=facts, policy=policy or Policy(), regime=regime),
             id=workflow_id(process, case_id),
             task_queue=self.worker.task_queue,
             static_summary=f"Aufzeichnung · Fall {case_id}",
@@ -94,7 +110,11 @@ class Recorder:
             target.write_text(history.to_json() + "\n")
             self.saved[name] = wf_id
             last = history.events[-1]
-            run_id = last.workflow_execution_continued_as_new_event_attributes.new_execution_run_id if last.event_type == CONTINUED else None
+            run_id = (
+                last.workflow_execution_continued_as_new_event_attributes.new_execution_run_id
+                if last.event_type == CONTINUED
+                else None
+            )
             run += 1
 
     async def end(self) -> None:

@@ -31,7 +31,9 @@ async def _in_probezeit(rec: Recorder, name: str):
 async def probezeit_verbleib_beendet(rec: Recorder, name: str):
     """R26 facts recorded, the Übergabegespräch moved once, Probezeit expires, the case stays (R24)."""
     h = await _start(rec, name)
-    await fire(h, "voraussetzungen_erfasst", {"jugendlich": True, "schulpflicht_erfuellt": True, "sucht_erstausbildung": False})
+    await fire(
+        h, "voraussetzungen_erfasst", {"jugendlich": True, "schulpflicht_erfuellt": True, "sucht_erstausbildung": False}
+    )
     await fire(h, "uebergabe_vereinbart", TERMIN, role="ifk")
     await fire(h, "uebergabe_vereinbart", {"termin": "2026-12-03T10:00:00+01:00"}, role="jobcoach")
     await fire(h, "probezeit_begonnen", role="jobcoach")
@@ -75,8 +77,13 @@ async def _sitzung(rec: Recorder, *, days_ahead: float, minimum: int, booked: li
     beginn = stamp + timedelta(days=days_ahead)
     async with rec.db.unit_of_work() as session:
         row = gc.Sitzung(
-            beginn=beginn, dauer_minuten=180, kapazitaet=12, min_teilnehmende=minimum,
-            pruefung_um=beginn - timedelta(days=2), status=gc.GEPLANT, created_at=stamp,
+            beginn=beginn,
+            dauer_minuten=180,
+            kapazitaet=12,
+            min_teilnehmende=minimum,
+            pruefung_um=beginn - timedelta(days=2),
+            status=gc.GEPLANT,
+            created_at=stamp,
         )
         session.add(row)
         await session.flush()
@@ -127,3 +134,13 @@ async def sitzung_pruefung_vorbei(rec: Recorder, name: str):
     assert result.entscheidung_noetig
     return {"": s}
 
+
+@scenario("gruppencoaching", "erstgespraech_teilnahme")
+async def erstgespraech_teilnahme(rec: Recorder, name: str):
+    """Concept 5.2: the first talk with the Bestands-eLb documented on the case; the state stays."""
+    h = await _start(rec, name)
+    await fire(h, "uebergabe_vereinbart", TERMIN, role="ifk")
+    assert (await fire(h, "erstgespraech_gefuehrt")).state == "uebergabe_terminiert"
+    await fire(h, "teilnahme_begonnen", role="jobcoach")
+    assert (await fire(h, "arbeit_aufgenommen", role="jobcoach")).state == "abgeschlossen"
+    return {"": h}

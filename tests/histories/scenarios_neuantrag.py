@@ -138,8 +138,10 @@ async def alg1_wiedervorlage_abgelehnt(rec: Recorder, name: str):
     h = await _in_clearing(rec, name)
     alg1_ende = (await now(rec.env) + timedelta(days=40)).date()
     await fire(h, "alg1_bezug_erfasst", {"alg1_ende": alg1_ende.isoformat()})
-    await rec.env.sleep(timedelta(days=49))
-    await in_state(h, "clearing_offen")  # R8: invited within a week after ALG I ends
+    await rec.env.sleep(timedelta(days=29))
+    await _timer_fired(h, 3)  # R8: Wiedervorlage while ALG I is paid
+    await rec.env.sleep(timedelta(days=20))
+    await in_state(h, "clearing_terminiert")  # R8: an appointment within a week after ALG I ends
     assert (await fire(h, "antrag_abgelehnt")).state == "beendet"
     return {"": h}
 
@@ -152,4 +154,23 @@ async def continue_as_new(rec: Recorder, name: str):
         await fire(h, "kontaktversuch_gescheitert", TELEFON)
     assert (await h.describe()).run_id != h.first_execution_run_id
     assert (await fire(h, "clearingtermin_vereinbart", TERMIN)).state == "clearing_terminiert"
+    return {"": h}
+
+
+@scenario("neuantrag", "jobturbo_erfasst_integriert")
+async def jobturbo_erfasst_integriert(rec: Recorder, name: str):
+    """R25 as amended: Jobturbo recorded on the Neuantrag keeps the state."""
+    h = await _in_clearing(rec, name)
+    assert (await fire(h, "jobturbo_erfasst")).state == "clearing_offen"
+    assert (await fire(h, "arbeit_aufgenommen")).state == "integriert"
+    return {"": h}
+
+
+@scenario("neuantrag", "sofortangebot_gruppencoaching")
+async def sofortangebot_gruppencoaching(rec: Recorder, name: str):
+    """R3: group coaching recommended as the Sofortangebot (recorded, state kept), then accepted."""
+    h = await _in_clearing(rec, name)
+    assert (await fire(h, "gruppencoaching_angeboten")).state == "clearing_offen"
+    assert (await fire(h, "gruppencoaching_zugesagt")).state == "gruppencoaching"
+    assert (await fire(h, "antrag_zurueckgenommen")).state == "beendet"
     return {"": h}

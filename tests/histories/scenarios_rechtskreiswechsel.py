@@ -14,14 +14,16 @@ from statemachines.policy import InfoKalender, InfoStandort
 from statemachines.rechtskreiswechsel import minus_monate
 from tests.cases import fire, snapshot
 from tests.histories.recorder import Recorder, scenario
-from tests.rkw_support import GEVELSBERG, eventually, in_state, now, plus_monate
+from tests.rkw_support import GEVELSBERG, event_begun, eventually, in_state, now, plus_monate
 
 EINGELADEN = "zur_infoveranstaltung_eingeladen"
 DOKUMENTE = {"dokumente": [{"art": "alg1_bescheid", "datum": "2026-11-02"}]}
 # A location whose calendar rule never yields an event (there is no sixth Tuesday): no free place.
 TESTORT = "Testort"
 OHNE_TERMINE = Policy(
-    rkw_kalender=InfoKalender(standorte=(InfoStandort(name=TESTORT, adresse="Testadresse", raum="Testraum", wochentag=1, wochen=(6,)),))
+    rkw_kalender=InfoKalender(
+        standorte=(InfoStandort(name=TESTORT, adresse="Testadresse", raum="Testraum", wochentag=1, wochen=(6,)),)
+    )
 )
 
 
@@ -51,8 +53,16 @@ async def _add_event(rec: Recorder, standort: str, days_ahead: int) -> int:
     """What the team lead's POST /infoveranstaltungen does: one event with one place."""
     stamp = await now(rec.env)
     event = Infoveranstaltung(
-        standort=standort, beginn=stamp + timedelta(days=days_ahead), dauer_minuten=90, adresse="Testadresse",
-        raum="Testraum", kapazitaet=1, belegt=0, status=GEPLANT, created_at=stamp, updated_at=stamp,
+        standort=standort,
+        beginn=stamp + timedelta(days=days_ahead),
+        dauer_minuten=90,
+        adresse="Testadresse",
+        raum="Testraum",
+        kapazitaet=1,
+        belegt=0,
+        status=GEPLANT,
+        created_at=stamp,
+        updated_at=stamp,
     )
     async with rec.db.unit_of_work() as session:
         session.add(event)
@@ -62,7 +72,9 @@ async def _add_event(rec: Recorder, standort: str, days_ahead: int) -> int:
 
 async def _cancel(rec: Recorder, event_id: int) -> None:
     async with rec.db.unit_of_work() as session:
-        await session.execute(update(Infoveranstaltung).where(Infoveranstaltung.id == event_id).values(status="abgesagt"))
+        await session.execute(
+            update(Infoveranstaltung).where(Infoveranstaltung.id == event_id).values(status="abgesagt")
+        )
 
 
 @scenario("rechtskreiswechsel", "vorgemerkt_wechsel_neuantrag")
@@ -71,9 +83,10 @@ async def vorgemerkt_wechsel_neuantrag(rec: Recorder, name: str):
     start = await now(rec.env)
     h = await _start(rec, name, 5)
     alg1_ende = datetime.fromisoformat((await snapshot(h)).facts["alg1_ende"]).date()
-    due = datetime.combine(minus_monate(alg1_ende, 3), time(8, 0), tzinfo=UTC)
+    due = datetime.combine(minus_monate(alg1_ende, 3), time(8, 0), tzinfo=UTC) - Policy().rkw_einladung_vorlauf
     await rec.env.sleep(due - start + timedelta(days=1))
-    await in_state(h, EINGELADEN)
+    invited = await in_state(h, EINGELADEN)
+    await event_begun(rec.env, invited.facts)  # R32: attendance only once the event has begun
     await fire(h, "teilgenommen")
     await fire(h, "beratung_vereinbart", {"termin": (await now(rec.env) + timedelta(days=7)).isoformat()})
     await fire(h, "beratung_durchgefuehrt")
@@ -89,7 +102,8 @@ async def vorgemerkt_wechsel_neuantrag(rec: Recorder, name: str):
 @scenario("rechtskreiswechsel", "wechsel_neuantrag_identitaet")
 async def wechsel_neuantrag_identitaet(rec: Recorder, name: str):
     """R34: identity checked before ALG I ends: the invitation hands the Neuantrag to Clearing."""
-    h, _ = await _invited(rec, name)
+    h, invited = await _invited(rec, name)
+    await event_begun(rec.env, invited.facts)
     await fire(h, "teilgenommen")
     done = await fire(h, "wechsel_vollzogen", DOKUMENTE)
     kid = await _child(rec, h)
@@ -129,7 +143,9 @@ async def abgesagt_beratungsfrist(rec: Recorder, name: str):
     """R31: a cancelled event moves the case to the next; R32: the missed deadline marks it overdue."""
     h, invited = await _invited(rec, name)
     await _cancel(rec, invited.facts["veranstaltung_id"])
-    assert (await fire(h, "veranstaltung_abgesagt")).state == EINGELADEN
+    moved = await fire(h, "veranstaltung_abgesagt")
+    assert moved.state == EINGELADEN
+    await event_begun(rec.env, moved.facts)
     await fire(h, "teilgenommen")
     await rec.env.sleep(timedelta(weeks=4, days=1))
     await eventually(lambda: snapshot(h), lambda s: s.overdue)
@@ -150,5 +166,20 @@ async def kein_platz_klaerung_team(rec: Recorder, name: str):
     await fire(h, "einladen", role="teamleitung")
     await _cancel(rec, second)
     assert (await fire(h, "veranstaltung_abgesagt")).state == "klaerung_team"
+    assert (await fire(h, "kein_wechsel_erforderlich")).state == "kein_wechsel"
+    return {"": h}
+
+
+@scenario("rechtskreiswechsel", "beratung_terminiert_frist")
+async def beratung_terminiert_frist(rec: Recorder, name: str):
+    """R32: counselling booked ten weeks out does not meet the deadline (from the event); held, it ends it."""
+    h, invited = await _invited(rec, name)
+    await event_begun(rec.env, invited.facts)
+    await fire(h, "teilgenommen")
+    await fire(h, "beratung_vereinbart", {"termin": (await now(rec.env) + timedelta(weeks=10)).isoformat()})
+    await rec.env.sleep(timedelta(weeks=4, hours=1))
+    late = await eventually(lambda: snapshot(h), lambda s: s.overdue)
+    assert late.state == "beratung_terminiert"
+    assert (await fire(h, "beratung_durchgefuehrt")).state == "beraten"
     assert (await fire(h, "kein_wechsel_erforderlich")).state == "kein_wechsel"
     return {"": h}

@@ -9,7 +9,7 @@ from temporalio import workflow
 
 with workflow.unsafe.imports_passed_through():
     from workflows.messages import CaseInput, CaseSnapshot
-from workflows.processes import NeuantragWorkflow
+from workflows.processes import KooperationsplanWorkflow, NeuantragWorkflow, RechtskreiswechselWorkflow
 
 PATCH = "erinnerung-vor-start"
 
@@ -35,6 +35,42 @@ class NeuantragWithPatchedTimer(NeuantragWorkflow):
         if workflow.patched(PATCH):
             await workflow.sleep(timedelta(minutes=1), summary="neu")
         await super()._record_start()
+
+    @workflow.run
+    async def run(self, inp: CaseInput) -> CaseSnapshot:
+        return await self._run(inp)
+
+
+@workflow.defn(name="rechtskreiswechsel")
+class RechtskreiswechselIgnoringPatches(RechtskreiswechselWorkflow):
+    """Issue 19's R30/R32 changes without their PolicyPatch: running cases would take the new rules."""
+
+    def _patched_policy(self, inp: CaseInput) -> CaseInput:
+        return inp
+
+    @workflow.run
+    async def run(self, inp: CaseInput) -> CaseSnapshot:
+        return await self._run(inp)
+
+
+@workflow.defn(name="neuantrag")
+class NeuantragIgnoringPatches(NeuantragWorkflow):
+    """Issue 19's R8/R11 changes without their PolicyPatch."""
+
+    def _patched_policy(self, inp: CaseInput) -> CaseInput:
+        return inp
+
+    @workflow.run
+    async def run(self, inp: CaseInput) -> CaseSnapshot:
+        return await self._run(inp)
+
+
+@workflow.defn(name="kooperationsplan")
+class KooperationsplanIgnoringPatches(KooperationsplanWorkflow):
+    """Issue 19 part B's R42 review period without its PolicyPatch: running reviews would get a timer."""
+
+    def _patched_policy(self, inp: CaseInput) -> CaseInput:
+        return inp
 
     @workflow.run
     async def run(self, inp: CaseInput) -> CaseSnapshot:

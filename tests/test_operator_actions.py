@@ -1,0 +1,274 @@
+"""Operator actions in the Temporal UI, done through the client as the UI does them: terminate,
+cancel, reset to an earlier event, pause and unpause. Afterwards the API tells the truth, refuses
+what is no longer possible with a clear 409 (never a 500), the audit trail's hash chain is intact,
+and `fahrplan reconcile` reports each difference and `--fix` repairs what it can.
+
+The time-skipping test server has neither reset nor pause: these run on a dev server of their own
+(workflow pause switched on, as an operator's server would have it)."""
+
+from __future__ import annotations
+
+import asyncio
+import uuid
+
+import httpx
+import pytest
+from sqlalchemy import select, update
+from temporalio.api.common.v1 import WorkflowExecution
+from temporalio.api.enums.v1 import EventType, ResetReapplyExcludeType
+from temporalio.api.workflowservice.v1 import (
+    PauseWorkflowExecutionRequest,
+    ResetWorkflowExecutionRequest,
+    UnpauseWorkflowExecutionRequest,
+)
+from temporalio.testing import WorkflowEnvironment
+
+from api.app import create_app
+from persistence import audit_verify
+from persistence import models as m
+from persistence.closure import CANCELED, PAUSED, RUNNING, TERMINATED
+from runtime.settings import Settings
+from runtime.temporal import DATA_CONVERTER, raw_status
+from tests.api_fixtures import TOKENS, auth, new_case
+from tests.conftest import new_worker
+from worker import audit_anchors
+from worker.commands.devserver import temporal_binary
+from worker.reconcile import reconcile
+from workflows import search_attributes as sa
+from workflows.host import CaseWorkflow
+
+PAUSE_ENABLED = ["--dynamic-config-value", "frontend.WorkflowPauseEnabled=true"]
+
+
+@pytest.fixture(scope="module")
+async def dev_env():
+    environment = await WorkflowEnvironment.start_local(
+        dev_server_existing_path=temporal_binary(),
+        data_converter=DATA_CONVERTER,
+        search_attributes=list(sa.ALL),
+        dev_server_log_level="error",
+        dev_server_extra_args=PAUSE_ENABLED,
+    )
+    yield environment
+    await environment.shutdown()
+
+
+@pytest.fixture
+async def stack(dev_env, sqlite_db, tmp_path):
+    client = dev_env.client
+    async with new_worker(client, db=sqlite_db) as worker:
+        settings = Settings(
+            task_queue=worker.task_queue, api_tokens=TOKENS, data_dir=tmp_path, update_timeout_seconds=20
+        )
+        app = create_app(settings, client=client, db=sqlite_db)
+        async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://t/api/v1") as http:
+            yield client, http, sqlite_db
+
+
+def _wid(case: dict) -> str:
+    return case["workflow_id"]
+
+
+async def _status_becomes(client, wid: str, status: int) -> None:
+    for _ in range(100):
+        if await raw_status(client, wid) == status:
+            return
+        await asyncio.sleep(0.1)
+    raise AssertionError(f"{wid} never reached status {status}")
+
+
+async def _pause(client, wid: str, unpause: bool = False) -> None:
+    kind = UnpauseWorkflowExecutionRequest if unpause else PauseWorkflowExecutionRequest
+    request = kind(
+        namespace=client.namespace, workflow_id=wid, reason="Wartung", identity="operator", request_id=str(uuid.uuid4())
+    )
+    call = (
+        client.workflow_service.unpause_workflow_execution
+        if unpause
+        else client.workflow_service.pause_workflow_execution
+    )
+    await call(request)
+
+
+async def _reset_to_event(client, wid: str, sequence: int) -> None:
+    """Reset as the UI does, to the workflow task that completed right after event `sequence` was
+    recorded (its record_transition activity completed); later updates are not reapplied."""
+    events = [e async for e in client.get_workflow_handle(wid).fetch_history_events()]
+    done = [i for i, e in enumerate(events) if e.event_type == EventType.EVENT_TYPE_ACTIVITY_TASK_COMPLETED]
+    after = done[sequence]
+    finish = next(e.event_id for e in events[after:] if e.event_type == EventType.EVENT_TYPE_WORKFLOW_TASK_COMPLETED)
+    await client.workflow_service.reset_workflow_execution(
+        ResetWorkflowExecutionRequest(
+            namespace=client.namespace,
+            workflow_execution=WorkflowExecution(workflow_id=wid),
+            reason="Korrektur",
+            workflow_task_finish_event_id=finish,
+            request_id=str(uuid.uuid4()),
+            reset_reapply_exclude_types=[ResetReapplyExcludeType.RESET_REAPPLY_EXCLUDE_TYPE_UPDATE],
+            identity="operator",
+        )
+    )
+
+
+async def _step(http, case: dict, trigger: str, role: str, data=None) -> httpx.Response:
+    return await http.post(
+        f"/cases/{case['case_id']}/transitions", json={"trigger": trigger, "data": data or {}}, headers=auth(role)
+    )
+
+
+async def _get(http, case: dict) -> dict:
+    r = await http.get(f"/cases/{case['case_id']}", headers=auth("jobcoach"))
+    assert r.status_code == 200, r.text
+    return r.json()
+
+
+async def _trail(db, case_id: str) -> list[tuple[int, str]]:
+    async with db.unit_of_work(read_only=True) as session:
+        rows = await session.execute(
+            select(m.CaseEvent.sequence, m.CaseEvent.trigger)
+            .where(m.CaseEvent.case_id == case_id)
+            .order_by(m.CaseEvent.sequence)
+        )
+        return [tuple(r) for r in rows]
+
+
+async def _snapshot(client, case: dict):
+    return await client.get_workflow_handle(_wid(case)).query(CaseWorkflow.snapshot)
+
+
+async def test_terminated_and_cancelled_cases_are_closed_with_a_reason(stack):
+    client, http, db = stack
+    terminated, cancelled = await new_case(http), await new_case(http)
+    await client.get_workflow_handle(_wid(terminated)).terminate(reason="vom Betrieb beendet")
+    await client.get_workflow_handle(_wid(cancelled)).cancel()
+    await _status_becomes(client, _wid(cancelled), CANCELED)
+
+    # A transition finds out: 409 with the reason, and the read model is closed.
+    r = await _step(http, terminated, "identitaet_bestaetigt", "egs")
+    assert r.status_code == 409, r.text
+    assert r.headers["content-type"].startswith("application/problem+json")
+    assert "terminiert" in r.json()["detail"] and r.json()["closed_reason"] == "terminiert"
+    seen = await _get(http, terminated)
+    assert seen["final"] is True and seen["closed_reason"] == "terminiert" and seen["allowed_triggers"] == []
+    # Reading finds out too, before any transition.
+    seen = await _get(http, cancelled)
+    assert seen["final"] is True and seen["closed_reason"] == "abgebrochen" and seen["allowed_triggers"] == []
+    again = await _step(http, cancelled, "identitaet_bestaetigt", "egs")
+    assert again.status_code == 409 and "abgebrochen" in again.json()["detail"]
+    # Their open tasks are closed with them; the audit trail is intact and unchanged.
+    async with db.unit_of_work(read_only=True) as session:
+        open_tasks = await session.scalar(
+            select(m.Task.id).where(
+                m.Task.case_id.in_([terminated["case_id"], cancelled["case_id"]]), m.Task.status == "offen"
+            )
+        )
+    assert open_tasks is None
+    assert (await audit_verify.verify(db)).ok
+    assert await _trail(db, terminated["case_id"]) == [(0, "fall_angelegt")]
+
+
+async def test_a_paused_case_answers_409_until_unpaused(stack):
+    client, http, _ = stack
+    case = await new_case(http)
+    await _pause(client, _wid(case))
+    await _status_becomes(client, _wid(case), PAUSED)
+    r = await _step(http, case, "identitaet_bestaetigt", "egs")
+    assert r.status_code == 409, r.text
+    assert r.json()["type"] == "/problems/case-paused" and r.json()["angehalten"] is True
+    seen = await _get(http, case)
+    assert seen["angehalten"] is True and seen["final"] is False
+    await _pause(client, _wid(case), unpause=True)
+    await _status_becomes(client, _wid(case), RUNNING)
+    assert (await _get(http, case))["angehalten"] is False
+    r = await _step(http, case, "identitaet_bestaetigt", "egs")
+    assert r.status_code == 200, r.text
+
+
+async def test_a_reset_case_continues_its_trail_without_losing_or_doubling(stack):
+    client, http, db = stack
+    case = await new_case(http)
+    assert (await _step(http, case, "identitaet_bestaetigt", "egs")).status_code == 200
+    r = await _step(http, case, "an_clearing_uebergeben", "egs", {"uebergabe": "warm"})
+    assert r.status_code == 200, r.text
+    await _reset_to_event(client, _wid(case), 1)  # back to after identitaet_bestaetigt
+    snap = await _snapshot(client, case)
+    assert snap.sequence == 1 and snap.state == "antrag_eingegangen"
+
+    # The next transition is recorded after a reset event: nothing lost, nothing doubled.
+    r = await _step(http, case, "antrag_zurueckgenommen", "egs")
+    assert r.status_code == 200, r.text
+    assert await _trail(db, case["case_id"]) == [
+        (0, "fall_angelegt"),
+        (1, "identitaet_bestaetigt"),
+        (2, "an_clearing_uebergeben"),
+        (3, "zurueckgesetzt"),
+        (4, "antrag_zurueckgenommen"),
+    ]
+    seen = await _get(http, case)
+    assert seen["state"]["name"] == "beendet" and seen["version"] == 4
+    assert (await audit_verify.verify(db)).ok
+    events = (await http.get(f"/cases/{case['case_id']}/events", headers=auth("jobcoach"))).json()
+    assert events[3]["trigger"]["label"] == "In Temporal zurückgesetzt"
+    assert (events[3]["from_state"]["name"], events[3]["to_state"]["name"]) == ("clearing_offen", "antrag_eingegangen")
+    assert await reconcile(client, db, case_ids=[case["case_id"]]) == []
+    # and `fahrplan audit verify` against the workflows agrees (the workflow's numbers are mapped)
+    report = await audit_verify.verify(db)
+    await audit_anchors.compare(report, db, client)
+    assert [b for b in report.breaks if b.case_id == case["case_id"]] == []
+
+
+async def test_reconcile_reports_each_operator_action_and_fixes_what_it_can(stack):
+    client, http, db = stack
+    untouched, terminated, reset, paused = [await new_case(http) for _ in range(4)]
+    for case in (untouched, reset):
+        assert (await _step(http, case, "identitaet_bestaetigt", "egs")).status_code == 200
+    assert (await _step(http, reset, "an_clearing_uebergeben", "egs", {"uebergabe": "warm"})).status_code == 200
+    await client.get_workflow_handle(_wid(terminated)).terminate(reason="vom Betrieb beendet")
+    await _status_becomes(client, _wid(terminated), TERMINATED)
+    await _reset_to_event(client, _wid(reset), 1)
+    await _pause(client, _wid(paused))
+    await _status_becomes(client, _wid(paused), PAUSED)
+
+    found = {d.case_id: d for d in await reconcile(client, db)}
+    assert {k: d.kind for k, d in found.items()} == {
+        terminated["case_id"]: "terminiert",
+        reset["case_id"]: "zurueckgesetzt",
+        paused["case_id"]: "angehalten",
+    }
+    assert not any(d.fixed for d in found.values())
+
+    fixed = {d.case_id: d for d in await reconcile(client, db, fix=True)}
+    assert fixed[terminated["case_id"]].fixed and fixed[reset["case_id"]].fixed
+    assert not fixed[paused["case_id"]].fixed
+    left = await reconcile(client, db)
+    assert [(d.case_id, d.kind) for d in left] == [(paused["case_id"], "angehalten")]
+
+    # The reset case's read model is the workflow's again, its trail says so and stays a chain.
+    snap = await _snapshot(client, reset)
+    seen = await _get(http, reset)
+    assert seen["state"]["name"] == snap.state and seen["version"] == 3
+    assert [t for _, t in await _trail(db, reset["case_id"])][-1] == "zurueckgesetzt"
+    assert (await _get(http, terminated))["closed_reason"] == "terminiert"
+    assert (await audit_verify.verify(db)).ok
+    # and it goes on from there: the next event follows the reset event
+    assert (await _step(http, reset, "antrag_zurueckgenommen", "egs")).status_code == 200
+    assert (await _trail(db, reset["case_id"]))[-1] == (4, "antrag_zurueckgenommen")
+    assert await reconcile(client, db, case_ids=[reset["case_id"]]) == []
+    await _pause(client, _wid(paused), unpause=True)
+
+
+async def test_reconcile_repairs_a_read_model_regime_that_differs_from_the_workflows(stack):
+    """A reset can go back before a regime switch (R62): the read model's regime then differs
+    from the one the workflow runs under, and `--fix` writes the workflow's."""
+    client, http, db = stack
+    case = await new_case(http)
+    running = (await _snapshot(client, case)).regime
+    assert running and (await _get(http, case))["regime"] == running
+    other = "buergergeld_2023" if running != "buergergeld_2023" else "grundsicherung_2026"
+    await db.run(lambda s: s.execute(update(m.Case).where(m.Case.case_id == case["case_id"]).values(regime=other)))
+
+    found = await reconcile(client, db, case_ids=[case["case_id"]])
+    assert [(d.kind, d.fixed) for d in found] == [("abweichend", False)]
+    assert [d.fixed for d in await reconcile(client, db, fix=True, case_ids=[case["case_id"]])] == [True]
+    assert (await _get(http, case))["regime"] == running
+    assert await reconcile(client, db, case_ids=[case["case_id"]]) == []
