@@ -9,7 +9,10 @@ BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed-stamp
 SUDO   := $(shell [ "$$(id -u)" -eq 0 ] || echo sudo)
 
-.PHONY: run test fuzz setup graphviz diagrams demo bench histories clean
+.PHONY: run test lint fuzz setup graphviz chromium diagrams demo bench histories screenshots clean
+
+# Playwright drives Debian's chromium (executable_path); it must never fetch a browser of its own.
+export PLAYWRIGHT_SKIP_BROWSER_DOWNLOAD := 1
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -22,7 +25,12 @@ graphviz:
 	  echo "Installing Graphviz (renders the training diagrams)"; \
 	  $(SUDO) apt-get update -qq && $(SUDO) apt-get install -y -qq --no-install-recommends graphviz fonts-dejavu-core >/dev/null; }
 
-setup: $(STAMP) graphviz
+chromium:
+	@command -v chromium >/dev/null 2>&1 || { \
+	  echo "Installing Chromium (browser tests of the pages)"; \
+	  $(SUDO) apt-get update -qq && $(SUDO) apt-get install -y -qq chromium >/dev/null; }
+
+setup: $(STAMP) graphviz chromium
 
 run: setup
 	$(BIN)/fahrplan up
@@ -30,9 +38,18 @@ run: setup
 test: setup
 	$(BIN)/pytest
 
-# Schemathesis against the real API (uvicorn, Temporal test server, worker, SQLite); README "Input limits and fuzzing".
+lint: setup
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+
+# Schemathesis against the real API (uvicorn, Temporal test server, worker), once on SQLite and once on
+# PostgreSQL (FAHRPLAN_TEST_POSTGRES); README "Input limits and fuzzing".
 fuzz: setup
 	$(BIN)/pytest tests/fuzz/fuzz_api.py -q -s
+
+# PNGs of the pages for the README, taken by the browser tests that call tests.browser_support.screenshot.
+screenshots: setup
+	FAHRPLAN_SCREENSHOTS=docs/screenshots $(BIN)/pytest -q -m browser -p no:cacheprovider
 
 diagrams: setup
 	$(BIN)/fahrplan diagrams

@@ -50,7 +50,10 @@ def bare_worker(client: Client, task_queue: str, sandboxed: bool) -> Worker:
     """Runs its workflow the way Fahrplan's worker in the same bench runs its own (workflows/runner.py),
     so the comparison measures what Fahrplan adds, not a different runner."""
     return Worker(
-        client, task_queue=task_queue, workflows=[BareCase], activities=[bare_record],
+        client,
+        task_queue=task_queue,
+        workflows=[BareCase],
+        activities=[bare_record],
         workflow_runner=workflow_runner(sandboxed),
     )
 

@@ -40,19 +40,24 @@ class LeanClient:
     async def get(self, path: str, headers: dict[str, str] | None = None) -> Response:
         return await self.request("GET", path, None, headers)
 
-    async def post(self, path: str, json: Any = None, headers: dict[str, str] | None = None) -> Response:  # noqa: A002
+    async def post(self, path: str, json: Any = None, headers: dict[str, str] | None = None) -> Response:
         return await self.request("POST", path, json, headers)
 
     async def request(self, method: str, path: str, body: Any, headers: dict[str, str] | None) -> Response:
         payload = b"" if body is None else json.dumps(body).encode()
-        head = [f"{method} {self.prefix}{path} HTTP/1.1", f"Host: {self.host}:{self.port}",
-                f"Content-Length: {len(payload)}"]
+        head = [
+            f"{method} {self.prefix}{path} HTTP/1.1",
+            f"Host: {self.host}:{self.port}",
+            f"Content-Length: {len(payload)}",
+        ]
         if body is not None:
             head.append("Content-Type: application/json")
         head += [f"{k}: {v}" for k, v in (headers or {}).items()]
         raw = ("\r\n".join(head) + "\r\n\r\n").encode() + payload
         for attempt in (0, 1):  # a pooled connection the server closed meanwhile is retried once, fresh
-            reader, writer = self._idle.pop() if self._idle and attempt == 0 else await asyncio.open_connection(self.host, self.port)
+            reader, writer = (
+                self._idle.pop() if self._idle and attempt == 0 else await asyncio.open_connection(self.host, self.port)
+            )
             try:
                 writer.write(raw)
                 status_line = await reader.readuntil(b"\r\n")

@@ -1,0 +1,288 @@
+"""What a bench run starts and stops: the Temporal dev server, a fresh database, the API process.
+
+Shared by bench/transitions.py, bench/latency.py and bench/scale.py. Everything is removed on
+exit, also on Ctrl-C or SIGTERM. `python -m bench.environment PORT` serves the API alone
+(the API process of `api_subprocess`).
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import contextlib
+import json
+import os
+import signal
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+import uuid
+from collections.abc import Awaitable, Callable, Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import uvicorn
+
+from api.app import create_app
+from bench.measure import CpuProbe
+from persistence.migrate import upgrade
+from runtime import aio, heap
+from runtime.http_server import server_config
+from runtime.settings import Settings
+from worker.commands.devserver import temporal_binary
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def stop_process(proc: subprocess.Popen, grace: float = 10) -> None:
+    if proc.poll() is None:
+        proc.terminate()
+        try:
+            proc.wait(timeout=grace)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait()
+
+
+# --- the environment: Temporal dev server, database, API --------------------------------------
+
+
+@contextlib.contextmanager
+def dev_server(workdir: Path, db_file: Path | None) -> Iterator[tuple[str, int]]:
+    port = free_port()
+    command = [
+        temporal_binary(),
+        "server",
+        "start-dev",
+        "--headless",
+        "--ip",
+        "127.0.0.1",
+        "--port",
+        str(port),
+        "--log-level",
+        "error",
+    ]
+    if db_file is not None:
+        command += ["--db-filename", str(db_file)]
+    with open(workdir / "temporal.log", "ab") as log:
+        proc = subprocess.Popen(command, stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
+    try:
+        yield f"127.0.0.1:{port}", proc.pid
+    finally:
+        stop_process(proc)
+
+
+@contextlib.contextmanager
+def fresh_database(database_url: str | None, workdir: Path) -> Iterator[str]:
+    """A migrated, empty database: a temp SQLite file, or a new PostgreSQL database dropped afterwards."""
+    if not database_url:
+        url = f"sqlite:///{workdir / 'fahrplan.db'}"
+        upgrade(url)
+        yield url
+        return
+    import psycopg
+    from psycopg import sql
+    from sqlalchemy import make_url
+
+    admin = make_url(database_url).set(drivername="postgresql")
+    name = f"fahrplan_bench_{uuid.uuid4().hex[:12]}"
+
+    def admin_sql(statement: sql.Composed) -> None:
+        with psycopg.connect(admin.render_as_string(hide_password=False), autocommit=True) as conn:
+            conn.execute(statement)
+
+    admin_sql(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(name)))
+    try:
+        url = admin.set(database=name).render_as_string(hide_password=False)
+        upgrade(url)
+        yield url
+    finally:
+        admin_sql(sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(name)))
+
+
+@contextlib.contextmanager
+def api_subprocess(settings: Settings, port: int, workdir: Path) -> Iterator[subprocess.Popen]:
+    env = os.environ | {
+        "FAHRPLAN_API_TOKENS": json.dumps({t: u.model_dump() for t, u in settings.api_tokens.items()}),
+        "FAHRPLAN_DATABASE_URL": settings.database_url,
+        "FAHRPLAN_TEMPORAL_ADDRESS": settings.temporal_address,
+        "FAHRPLAN_TASK_QUEUE": settings.task_queue,
+        "FAHRPLAN_DATA_DIR": str(workdir),
+        "FAHRPLAN_UPDATE_TIMEOUT_SECONDS": str(settings.update_timeout_seconds),
+        "PYTHONPATH": os.pathsep.join(filter(None, [str(ROOT), os.environ.get("PYTHONPATH")])),
+    }
+    with open(workdir / "api.log", "ab") as log:
+        proc = subprocess.Popen(
+            [sys.executable, "-m", "bench.environment", str(port)],
+            env=env,
+            cwd=workdir,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+        )
+    try:
+        yield proc
+    finally:
+        stop_process(proc)
+
+
+@dataclass
+class Environment:
+    """What one bench run starts: a temp dir, the dev server, a fresh database; see `environment`."""
+
+    workdir: Path
+    address: str
+    probe: CpuProbe
+    database_url: str
+    described: str
+
+    def run(self, work: Awaitable):
+        """Run the bench coroutine on uvloop; on failure show the API and server logs before the temp dir goes."""
+        try:
+            return aio.run(cancel_on_sigterm(work))
+        except Exception:
+            show_logs(self.workdir)
+            raise
+
+
+@contextlib.contextmanager
+def environment(args: argparse.Namespace, prefix: str) -> Iterator[Environment]:
+    """The dev server (file-backed unless --in-memory), a fresh database (--database-url: PostgreSQL), a CPU probe."""
+    with tempfile.TemporaryDirectory(prefix=prefix) as tmp, contextlib.ExitStack() as stack:
+        workdir = Path(tmp)
+        temporal_db = None if args.in_memory else Path(args.db_file or workdir / "temporal.db")
+        address, server_pid = stack.enter_context(dev_server(workdir, temporal_db))
+        probe = CpuProbe({"bench": os.getpid(), "temporal": server_pid})
+        database_url = stack.enter_context(fresh_database(args.database_url, workdir))
+        db_kind = "postgresql (fresh database)" if args.database_url else "sqlite (temp file)"
+        server = f"file {temporal_db}" if temporal_db else "in-memory"
+        yield Environment(
+            workdir, address, probe, database_url, f"temporal dev server {server} at {address}; database {db_kind}"
+        )
+
+
+def add_sandbox_flag(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--sandbox",
+        action="store_true",
+        help="run both workers' workflows in the Temporal sandbox (FAHRPLAN_WORKFLOW_SANDBOX=true)",
+    )
+
+
+def serve_api(port: int) -> None:
+    """`python -m bench.environment PORT`: the API alone, configured from FAHRPLAN_* (used by
+    api_subprocess), set up like `fahrplan api`."""
+    app = create_app(Settings())
+    heap.settle()
+    settings = app.state.settings
+    uvicorn.Server(server_config(app, settings, host="127.0.0.1", port=port, log_level="warning")).run()
+
+
+class Fatal(Exception):
+    """Waiting longer does not help."""
+
+
+async def wait_until(probe: Callable[[], Awaitable[object]], what: str, seconds: float = 60) -> object:
+    deadline = time.monotonic() + seconds
+    while True:
+        try:
+            return await probe()
+        except Fatal:
+            raise
+        except Exception:  # noqa: BLE001 - not up yet, whatever the reason
+            if time.monotonic() > deadline:
+                raise RuntimeError(f"{what} did not come up within {seconds:.0f}s") from None
+            await asyncio.sleep(0.2)
+
+
+def show_logs(workdir: Path, lines: int = 30) -> None:
+    for path in sorted(workdir.glob("*.log")):  # api.log, temporal.log, and the fahrplan processes' logs
+        with contextlib.suppress(OSError):
+            tail = path.read_text(errors="replace").splitlines()[-lines:]
+            if tail:
+                print(f"--- last lines of {path.name}:", *tail, sep="\n", file=sys.stderr)
+
+
+async def cancel_on_sigterm(work: Awaitable):
+    task = asyncio.ensure_future(work)
+    asyncio.get_running_loop().add_signal_handler(signal.SIGTERM, task.cancel)
+    return await task
+
+
+@contextlib.contextmanager
+def dev_server_with_ui(workdir: Path) -> Iterator[tuple[str, str, int]]:
+    """Like dev_server, but file-backed (like `make run`) and with the UI."""
+    port, ui_port = free_port(), free_port()
+    command = [
+        temporal_binary(),
+        "server",
+        "start-dev",
+        "--ip",
+        "127.0.0.1",
+        "--port",
+        str(port),
+        "--ui-port",
+        str(ui_port),
+        "--db-filename",
+        str(workdir / "temporal.db"),
+        "--log-level",
+        "error",
+    ]
+    with open(workdir / "temporal.log", "ab") as log:
+        proc = subprocess.Popen(command, stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
+    try:
+        yield f"127.0.0.1:{port}", f"http://127.0.0.1:{ui_port}", proc.pid
+    finally:
+        stop_process(proc)
+
+
+@contextlib.contextmanager
+def fahrplan_process(
+    command: str, env: dict[str, str], workdir: Path, name: str | None = None
+) -> Iterator[subprocess.Popen]:
+    """`fahrplan worker` or `fahrplan api` as its own OS process, configured from FAHRPLAN_*; logs to NAME.log."""
+    binary = str(Path(sys.executable).parent / "fahrplan")
+    with open(workdir / f"{name or command}.log", "ab") as log:
+        proc = subprocess.Popen(
+            [binary, command], env=env, cwd=workdir, stdout=log, stderr=subprocess.STDOUT, start_new_session=True
+        )
+    try:
+        yield proc
+    finally:
+        stop_process(proc, grace=40)
+
+
+def fahrplan_env(settings: Settings, api_port: int, max_cached: int | None) -> dict[str, str]:
+    env = {k: v for k, v in os.environ.items() if not k.startswith("FAHRPLAN_")} | {
+        "FAHRPLAN_API_TOKENS": json.dumps({t: u.model_dump() for t, u in settings.api_tokens.items()}),
+        "FAHRPLAN_DATABASE_URL": settings.database_url,
+        "FAHRPLAN_TEMPORAL_ADDRESS": settings.temporal_address,
+        "FAHRPLAN_TASK_QUEUE": settings.task_queue,
+        "FAHRPLAN_DATA_DIR": str(settings.data_dir),  # same dir: same codec key file for worker and API
+        "FAHRPLAN_API_PORT": str(api_port),
+        "FAHRPLAN_UPDATE_TIMEOUT_SECONDS": "120",
+    }
+    if max_cached is not None:
+        env["FAHRPLAN_WORKER_MAX_CACHED_WORKFLOWS"] = str(max_cached)
+    return env
+
+
+def interruptible(main: Callable[[], int]) -> int:
+    """Run a bench's main; Ctrl-C ends it with 130 once its ExitStacks have cleaned up."""
+    try:
+        return main()
+    except (KeyboardInterrupt, asyncio.CancelledError):
+        print("interrupted; cleaned up", file=sys.stderr)
+        return 130
+
+
+if __name__ == "__main__":
+    serve_api(int(sys.argv[1]))

@@ -1,0 +1,147 @@
+"""Latency of one Fahrplan transition through the HTTP API against one bare Temporal update.
+
+The run behind bench/latency.py (usage and output there, details in bench/README.md).
+"""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import os
+import statistics
+import uuid
+from pathlib import Path
+
+from bench import bare
+from bench.environment import Fatal, add_sandbox_flag, api_subprocess, environment, free_port, interruptible, wait_until
+from bench.http import LeanClient
+from bench.measure import CpuProbe, Run
+from bench.paths import BarePath, FahrplanPath, connected
+from runtime import heap, signing
+from worker.main import build_worker
+
+LEVELS = (1, 20)  # concurrent clients
+STEPS = 10  # transitions per case, one after the other, as in transitions.py
+PATHS = ("bare", "fahrplan")
+
+
+def quantiles(latencies: list[float]) -> tuple[float, float]:
+    """p50 and p99 in milliseconds (the method of bench.measure.Run.summary)."""
+    q = statistics.quantiles(latencies, n=100, method="inclusive")
+    return q[49] * 1000, q[98] * 1000
+
+
+def describe(run: Run) -> str:
+    p50, p99 = quantiles(run.latencies)
+    return f"p50 {p50:6.1f} ms  p99 {p99:6.1f} ms  ({len(run.latencies)} samples, {run.rate:.1f}/s)"
+
+
+def load() -> str:
+    with contextlib.suppress(OSError):
+        return "load average " + ", ".join(f"{x:.2f}" for x in os.getloadavg())
+    return "load average unknown"
+
+
+async def bench(args: argparse.Namespace, workdir: Path, address: str, probe: CpuProbe, database_url: str) -> dict:
+    """Per level and path the latencies of all rounds; settings and tokens as in bench.run_transitions.bench()."""
+    settings, client, db = await connected(workdir, address, database_url)
+    api_port = free_port()
+    paths = {"bare": BarePath(client, f"bare-bench-{uuid.uuid4().hex[:8]}", probe)}
+    totals = {(c, name): Run() for c in LEVELS for name in PATHS}
+    per_round = args.samples // args.rounds
+    try:
+        with api_subprocess(settings, api_port, workdir) as api_process:
+            probe.pids["api"] = api_process.pid
+            http = LeanClient("127.0.0.1", api_port, "/api/v1")
+            async with (
+                build_worker(
+                    client,
+                    db,
+                    settings.task_queue,
+                    sandboxed=args.sandbox,
+                    signing_keys=signing.keys_from_settings(settings),
+                ),
+                bare.bare_worker(client, paths["bare"].task_queue, args.sandbox),
+                contextlib.AsyncExitStack() as cleanup,
+            ):
+                cleanup.push_async_callback(http.aclose)
+
+                async def api_ready() -> None:
+                    if api_process.poll() is not None:
+                        raise Fatal(f"the API process exited with code {api_process.returncode}")
+                    (await http.get("/healthz")).raise_for_status()
+
+                await wait_until(api_ready, "API")
+                paths["fahrplan"] = FahrplanPath(http, probe, client)
+                for c in sorted(LEVELS, reverse=True):  # warm-up: connections, caches, first workflow tasks
+                    for path in paths.values():
+                        await path.measure(max(c, 2), 3, c)
+                for r in range(args.rounds):
+                    order = PATHS if r % 2 == 0 else tuple(reversed(PATHS))
+                    line = []
+                    for c in LEVELS:
+                        for name in order:
+                            cases = max(c, -(-per_round // STEPS))
+                            run = await paths[name].measure(cases, STEPS, c)
+                            totals[c, name].add(run)
+                            p50, p99 = quantiles(run.latencies)
+                            line.append(f"C={c} {name} p50 {p50:.1f} p99 {p99:.1f}")
+                    print(f"round {r + 1} (ms): " + "; ".join(line) + f"  [{load()}]", flush=True)
+    finally:
+        await db.dispose()
+    return totals
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument(
+        "--samples",
+        type=int,
+        default=1000,
+        help="timed transitions per level and path, spread over the rounds (default 1000)",
+    )
+    parser.add_argument("--rounds", type=int, default=2, help="rounds; the order of the two paths alternates")
+    server = parser.add_mutually_exclusive_group()
+    server.add_argument("--in-memory", action="store_true", help="run the Temporal dev server in memory")
+    server.add_argument(
+        "--db-file", default=None, metavar="PATH", help="the dev server's SQLite file (default: one in the temp dir)"
+    )
+    parser.add_argument(
+        "--database-url",
+        default=None,
+        help="PostgreSQL admin URL; a fresh database is created and dropped (default: temp SQLite)",
+    )
+    add_sandbox_flag(parser)
+    args = parser.parse_args(argv)
+    if args.rounds < 1 or args.samples < 100 * args.rounds:
+        parser.error("--rounds must be positive and --samples at least 100 per round (p99 needs them)")
+
+    heap.settle()  # this process hosts the worker: set up like `fahrplan worker`
+    with environment(args, "fahrplan-latency-") as env:
+        print(
+            f"setup: {env.described}; api subprocess (uvicorn), worker and clients in-process, "
+            f"{'sandboxed' if args.sandbox else 'unsandboxed'} workflows; "
+            f"levels C={'/'.join(map(str, LEVELS))}; {args.samples} samples per level and path "
+            f"in {args.rounds} rounds, {STEPS} transitions per case; {os.cpu_count()} cpus; {load()}",
+            flush=True,
+        )
+        totals = env.run(bench(args, env.workdir, env.address, env.probe, env.database_url))
+    probe = env.probe
+    worst = 0.0
+    for c in LEVELS:
+        baseline, fahrplan = totals[c, "bare"], totals[c, "fahrplan"]
+        if probe.read():
+            print(f"C={c:<2} bare:     {baseline.cpu_summary()}")
+            print(f"C={c:<2} fahrplan: {fahrplan.cpu_summary()}")
+        print(f"C={c:<2} bare:     {describe(baseline)}")
+        print(f"C={c:<2} fahrplan: {describe(fahrplan)}")
+        (b50, b99), (f50, f99) = quantiles(baseline.latencies), quantiles(fahrplan.latencies)
+        print(f"C={c:<2} ratio p50={f50 / b50:.3f} p99={f99 / b99:.3f}")
+        worst = max(worst, f99 / b99)
+    print(f"end: {load()}")
+    print(f"ratio={worst:.3f}")
+    return 0
+
+
+def entry() -> int:
+    return interruptible(main)

@@ -1,0 +1,152 @@
+"""Fahrplan transitions/s through the HTTP API against a bare Temporal workflow.
+
+The run behind bench/transitions.py (usage and output there, details in bench/README.md).
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import contextlib
+import os
+import uuid
+from pathlib import Path
+
+import uvicorn
+
+from api.app import create_app
+from bench import bare
+from bench.environment import Fatal, add_sandbox_flag, api_subprocess, environment, free_port, interruptible, wait_until
+from bench.http import LeanClient
+from bench.measure import CpuProbe, Run
+from bench.paths import BarePath, FahrplanPath, connected
+from runtime import heap, signing
+from runtime.http_server import server_config
+from worker.main import build_worker
+
+
+async def bench(
+    args: argparse.Namespace, workdir: Path, address: str, probe: CpuProbe, database_url: str
+) -> tuple[Run, Run]:
+    settings, client, db = await connected(workdir, address, database_url)
+    api_port = free_port()
+    wanted = args.paths.split(",")
+    paths = {"bare": BarePath(client, f"bare-bench-{uuid.uuid4().hex[:8]}", probe)} if "bare" in wanted else {}
+    totals = {"bare": Run(), "fahrplan": Run()}
+    with contextlib.ExitStack() as stack:
+        server = api_process = None
+        if args.api == "subprocess":
+            api_process = stack.enter_context(api_subprocess(settings, api_port, workdir))
+            probe.pids["api"] = api_process.pid
+        else:
+            app = create_app(settings, client, db)
+            config = server_config(app, settings, host="127.0.0.1", port=api_port, log_level="warning")
+            server = uvicorn.Server(config)
+            server.install_signal_handlers = lambda: None  # type: ignore[method-assign]
+        try:
+            async with contextlib.AsyncExitStack() as workers:
+                await workers.enter_async_context(
+                    build_worker(
+                        client,
+                        db,
+                        settings.task_queue,
+                        sandboxed=args.sandbox,
+                        signing_keys=signing.keys_from_settings(settings),
+                    )
+                )
+                if "bare" in paths:
+                    await workers.enter_async_context(bare.bare_worker(client, paths["bare"].task_queue, args.sandbox))
+                http = LeanClient("127.0.0.1", api_port, "/api/v1")
+                workers.push_async_callback(http.aclose)
+                serving = asyncio.create_task(server.serve()) if server else None
+
+                async def api_ready() -> None:
+                    if api_process is not None and api_process.poll() is not None:
+                        raise Fatal(f"the API process exited with code {api_process.returncode}")
+                    (await http.get("/healthz")).raise_for_status()
+
+                await wait_until(api_ready, "API")
+                if "fahrplan" in wanted:
+                    paths["fahrplan"] = FahrplanPath(http, probe, client)
+                warm = max(args.concurrency, 2)
+                for path in paths.values():  # warm-up: connections, caches, first workflow tasks
+                    await path.measure(warm, min(args.transitions, 3), args.concurrency)
+                for r in range(args.rounds):
+                    order = sorted(paths) if r % 2 == 0 else sorted(paths, reverse=True)
+                    line = []
+                    for name in order:
+                        run = await paths[name].measure(args.cases, args.transitions, args.concurrency)
+                        totals[name].add(run)
+                        line.append(f"{name} {run.rate:.1f}/s")
+                    print(f"round {r + 1}: " + ", ".join(line), flush=True)
+                if server:
+                    server.should_exit = True
+                    await serving
+        finally:
+            await db.dispose()
+    return totals["fahrplan"], totals["bare"]
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--cases", "-n", type=int, default=50, help="cases per path and round (N)")
+    parser.add_argument("--transitions", "-m", type=int, default=10, help="transitions per case (M)")
+    parser.add_argument("--concurrency", "-c", type=int, default=10, help="transitions in flight (C)")
+    parser.add_argument("--rounds", type=int, default=2, help="rounds; the order of the two paths alternates")
+    parser.add_argument(
+        "--api",
+        choices=("subprocess", "inprocess"),
+        default="subprocess",
+        help="where uvicorn serves the API (the worker always runs in the bench process)",
+    )
+    parser.add_argument(
+        "--db-file",
+        nargs="?",
+        const="",
+        default="",
+        metavar="PATH",
+        help="the Temporal dev server's SQLite file, as `make run` persists it (default: a temp file)",
+    )
+    parser.add_argument(
+        "--in-memory",
+        action="store_true",
+        help="run the dev server in memory instead (faster server, a harder bar for the ratio)",
+    )
+    add_sandbox_flag(parser)
+    parser.add_argument(
+        "--paths",
+        default="bare,fahrplan",
+        help="which paths to drive (one path alone is for profiling; the ratio needs both)",
+    )
+    parser.add_argument(
+        "--database-url",
+        default=None,
+        help="PostgreSQL admin URL; a fresh database is created and dropped (default: temp SQLite)",
+    )
+    args = parser.parse_args(argv)
+    if args.transitions < 1 or args.cases < 1 or args.concurrency < 1 or args.rounds < 1:
+        parser.error("--cases, --transitions, --concurrency and --rounds must be positive")
+
+    heap.settle()  # this process hosts the worker: set up like `fahrplan worker`
+    with environment(args, "fahrplan-bench-") as env:
+        print(
+            f"setup: {env.described}; api {args.api} (uvicorn), worker in-process, "
+            f"{'sandboxed' if args.sandbox else 'unsandboxed'} workflows; "
+            f"N={args.cases} M={args.transitions} C={args.concurrency} rounds={args.rounds}; {os.cpu_count()} cpus",
+            flush=True,
+        )
+        fahrplan, baseline = env.run(bench(args, env.workdir, env.address, env.probe, env.database_url))
+    probe = env.probe
+    ran = {name: run for name, run in (("bare", baseline), ("fahrplan", fahrplan)) if run.transitions}
+    if probe.read():
+        for name, run in ran.items():
+            print(f"{name + ':':9} {run.cpu_summary()}")
+    for name, run in ran.items():
+        print(f"{name + ':':9} {run.summary()}")
+    if len(ran) == 2:
+        print(f"ratio={fahrplan.rate / baseline.rate:.3f}")
+    return 0
+
+
+def entry() -> int:
+    return interruptible(main)
