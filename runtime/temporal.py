@@ -18,7 +18,13 @@ from temporalio.api.workflowservice.v1 import DescribeWorkflowExecutionRequest
 from temporalio.client import Client, Interceptor
 from temporalio.common import SearchAttributeKey
 from temporalio.contrib.pydantic import PydanticPayloadConverter
-from temporalio.converter import DataConverter, DefaultFailureConverterWithEncodedAttributes, PayloadCodec
+from temporalio.converter import (
+    CompositePayloadConverter,
+    DataConverter,
+    DefaultFailureConverterWithEncodedAttributes,
+    EncodingPayloadConverter,
+    PayloadCodec,
+)
 from temporalio.runtime import Runtime
 from temporalio.service import RPCError, RPCStatusCode
 
@@ -26,9 +32,30 @@ from runtime.codec import EncryptionCodec, codec_from_settings
 from runtime.settings import Settings
 
 
+class SharedPydanticPayloadConverter(PydanticPayloadConverter):
+    """The pydantic payload converter, its encoding converters built once per process.
+
+    The SDK instantiates `payload_converter_class` for every workflow activation, twice
+    (temporalio 1.35, `_CommandAwareDataConverter.create` in worker/_workflow.py), and each new
+    pydantic converter starts with an empty TypeAdapter cache: every payload built its
+    TypeAdapter again, about a tenth of the worker's CPU. The converters hold no per-call
+    state and the cache is an lru_cache, so all instances can share one set.
+    """
+
+    _shared: tuple[EncodingPayloadConverter, ...] | None = None
+
+    def __init__(self) -> None:
+        shared = SharedPydanticPayloadConverter._shared
+        if shared is None:
+            super().__init__()
+            SharedPydanticPayloadConverter._shared = tuple(self.converters.values())
+        else:
+            CompositePayloadConverter.__init__(self, *shared)
+
+
 def converter_with(codec: PayloadCodec) -> DataConverter:
     return DataConverter(
-        payload_converter_class=PydanticPayloadConverter,
+        payload_converter_class=SharedPydanticPayloadConverter,
         payload_codec=codec,
         failure_converter_class=DefaultFailureConverterWithEncodedAttributes,
     )

@@ -2,7 +2,8 @@
 
 Core machine only: no Timeout or Locked extensions (they start threads, which
 the Temporal workflow sandbox must not). The machine is built once per host;
-each step runs on a throw-away model so that a refused trigger changes nothing.
+each step sets a spare model to the case's state and facts first, so that a refused trigger
+changes nothing and no step sees another's leftovers.
 """
 
 from __future__ import annotations
@@ -43,8 +44,8 @@ class PendingDeadline:
 
 
 class _Model:
-    def __init__(self, facts: Any):
-        self.facts = facts
+    def __init__(self) -> None:
+        self.facts: Any = None
         self.taken: Transition | None = None
 
 
@@ -61,6 +62,10 @@ class CaseMachine:
             send_event=True,
             ignore_invalid_triggers=False,
         )
+        # Adding a model binds every trigger to it (most of a step's cost), so models are kept
+        # and reused. A step takes one for itself (list.pop and append are atomic: API threads
+        # sharing a machine never share a model) and resets its state and facts.
+        self._spare: list[_Model] = []
 
     def _config(self, t: Transition) -> dict[str, Any]:
         policy = self.policy
@@ -99,8 +104,7 @@ class CaseMachine:
             )
         effect = self.process.trigger(trigger).effect
         new_facts = effect(facts, payload, now) if effect else facts
-        model = _Model(new_facts)
-        self._machine.add_model(model, initial=state)
+        model = self._model(state, new_facts)
         try:
             try:
                 moved = model.trigger(trigger)
@@ -114,7 +118,18 @@ class CaseMachine:
             taken = model.taken
             return Step(trigger, state, model.state, taken.dest is not None, new_facts, taken)
         finally:
-            self._machine.remove_model(model)
+            model.facts = model.taken = None
+            self._spare.append(model)
+
+    def _model(self, state: str, facts: Any) -> _Model:
+        try:
+            model = self._spare.pop()
+        except IndexError:
+            model = _Model()
+            self._machine.add_model(model, initial=state)
+        self._machine.set_state(state, model)
+        model.facts, model.taken = facts, None
+        return model
 
     def _why_not(self, state: str, facts: Any, trigger: str) -> str:
         failed = []

@@ -120,10 +120,18 @@ def reader_roles(process: Process) -> frozenset[str]:
     return (process.start_roles | process.roles | task_roles(process) | {SUPERVISOR}) - {SYSTEM}
 
 
+_READABLE: dict[frozenset[str], frozenset[str]] = {}  # per set of roles, for the registry (never changed)
+
+
 def readable_processes(roles: Iterable[str], processes: Mapping[str, Process] | None = None) -> frozenset[str]:
-    """Names of the processes whose cases a holder of `roles` may read."""
+    """Names of the processes whose cases a holder of `roles` may read (asked on every request)."""
     held = frozenset(roles)
-    return frozenset(name for name, p in (processes or _processes()).items() if held & reader_roles(p))
+    if processes is None and held in _READABLE:
+        return _READABLE[held]
+    found = frozenset(name for name, p in (processes or _processes()).items() if held & reader_roles(p))
+    if processes is None:
+        _READABLE[held] = found
+    return found
 
 
 # --- the Markdown table ----------------------------------------------------------------------

@@ -12,6 +12,7 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from typing import Any
 
+from pydantic_core import to_json
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
@@ -48,27 +49,33 @@ def link(task: m.Task) -> str | None:
     return REF_LINKS[kind].format(key) if kind in REF_LINKS else None
 
 
+def task_fields(t, now: datetime) -> dict[str, Any]:
+    """A task row (ORM object or Core row) as TaskPublic's fields, in its order: stored values."""
+    due = as_utc(t.due)
+    return {
+        "id": t.id,
+        "case_id": t.case_id,
+        "case_url": f"{PREFIX}/cases/{t.case_id}" if t.case_id else None,
+        "kind": t.kind,
+        "role": t.role,
+        "title": t.title,
+        "priority": t.priority,
+        "due": due,
+        "overdue": t.status == OFFEN and due < now,
+        "status": t.status,
+        "assignee": t.assignee,
+        "created_at": as_utc(t.created_at),
+        "vorrang": t.vorrang,
+        "ref": t.ref,
+        "link": link(t),
+        "closed_at": as_utc(t.closed_at),
+        "closed_by": t.closed_by,
+    }
+
+
 def task_public(t, now: datetime) -> TaskPublic:
-    """From a task row (ORM object or Core row): stored values, so built without validating again."""
-    return TaskPublic.model_construct(
-        id=t.id,
-        case_id=t.case_id,
-        case_url=f"{PREFIX}/cases/{t.case_id}" if t.case_id else None,
-        kind=t.kind,
-        role=t.role,
-        title=t.title,
-        priority=t.priority,
-        due=as_utc(t.due),
-        overdue=t.status == OFFEN and as_utc(t.due) < now,
-        status=t.status,
-        assignee=t.assignee,
-        created_at=as_utc(t.created_at),
-        vorrang=t.vorrang,
-        ref=t.ref,
-        link=link(t),
-        closed_at=as_utc(t.closed_at),
-        closed_by=t.closed_by,
-    )
+    """From a task row: stored values, so built without validating again."""
+    return TaskPublic.model_construct(**task_fields(t, now))
 
 
 def start_tasks(process: Process, case_id: str, facts: Any, policy: Policy, now: datetime) -> list[m.Task]:
@@ -154,6 +161,14 @@ class Tasks:
         # A sync session in the database's thread: a page of 100 rows through the async driver cost
         # several times the query itself (bench/people.py).
         return await self.db.run(lambda session: [task_public(t, now) for t in session.execute(stmt)], read_only=True)
+
+    async def list_json(self, user: User, **filters: Any) -> bytes:
+        """GET /tasks as JSON bytes, the same as `list`'s models dumped: the rows go to JSON as
+        dicts, without building a model each (model_construct was most of a 100-row page's time)."""
+        now = self.now()
+        stmt = inbox_query(user, now=now, **filters)
+        rows = await self.db.run(lambda session: [task_fields(t, now) for t in session.execute(stmt)], read_only=True)
+        return to_json(rows)
 
     async def create(self, body: TaskCreate, user: User) -> TaskPublic:
         if not user.roles & ADD_TASKS.roles:
