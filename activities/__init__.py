@@ -6,6 +6,7 @@ from collections.abc import Callable
 from typing import Any
 
 from activities.cases import CaseActivities
+from activities.child_ends import ChildEndActivities
 from activities.gruppencoaching import GruppencoachingActivities
 from activities.registry import process_activities, record_hooks
 from persistence.db import Database
@@ -17,7 +18,7 @@ def all_activities(db: Database, briefkopf: Briefkopf | None = None) -> list[Cal
     process's record hook, and each process's own activities (activities/registry.py); letters
     carry the sender of `briefkopf` (R19, settings)."""
     cases = CaseActivities(db, briefkopf, hooks=record_hooks())
-    return [cases.record_transition, *process_activities(db).values()]
+    return [cases.record_transition, ChildEndActivities(db).check_child_end, *process_activities(db).values()]
 
 
 __all__ = ["CaseActivities", "GruppencoachingActivities", "all_activities"]

@@ -7,10 +7,12 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 
 import pytest
+from temporalio.api.enums.v1 import EventType
 
 from persistence import models as m
 from persistence.db import as_utc
 from statemachines import Policy
+from statemachines.spec import ChildEnded
 from tests.cases import case_id_of, fire, rows, search_attributes, snapshot, start_case
 from tests.conftest import serving
 from tests.kooperationsplan_support import child, draft, eventually_state
@@ -107,6 +109,41 @@ async def test_schlichtung_hands_off_to_the_stelle_and_back_to_the_ifk(client, w
     kinds = await eventually(lambda: _open_kinds(db, parent), lambda k: k)
     assert kinds == [("schlichtung_ergebnis", "ifk")]
     assert not (await snapshot(parent)).overdue
+
+
+async def _child_end_checks(handle) -> int:
+    """How many checks of a reported child end (activity check_child_end) have completed."""
+    history = await handle.fetch_history()
+    checks = {
+        e.event_id
+        for e in history.events
+        if e.event_type == EventType.EVENT_TYPE_ACTIVITY_TASK_SCHEDULED
+        and e.activity_task_scheduled_event_attributes.activity_type.name == "check_child_end"
+    }
+    return sum(
+        e.event_type == EventType.EVENT_TYPE_ACTIVITY_TASK_COMPLETED
+        and e.activity_task_completed_event_attributes.scheduled_event_id in checks
+        for e in history.events
+    )
+
+
+async def test_a_forged_end_of_a_running_schlichtung_moves_nothing(client, worker, db):
+    """Issue 13: a `child_ended` signal from the Temporal port naming the real, running child
+    with a made-up end is checked against the child's record (activities/child_ends.py) and
+    ignored; before, the plan case left in_schlichtung on it. The child's real end still counts."""
+    parent = await start_case(client, worker.task_queue, {}, process="kooperationsplan")
+    await fire(parent, "potenzialanalyse_abgeschlossen")
+    snap = await fire(parent, "schlichtung_beantragt", {"initiiert_von": "elb"})
+    kid = child(client, snap)
+    await snapshot(kid)
+    forged = ChildEnded(case_id=snap.links["schlichtung"], process="schlichtung", state="einigung", facts={})
+    await parent.signal("child_ended", forged)
+    assert await eventually(lambda: _child_end_checks(parent), lambda done: done == 1)
+    assert (await snapshot(parent)).state == "in_schlichtung"
+    await fire(kid, "zurueckgenommen", role="schlichtungsstelle")
+    await eventually_state(parent, "ohne_plan")
+    ended = await rows(db, m.CaseEvent, case_id=case_id_of(parent), trigger="schlichtung_beendet")
+    assert [e.data["state"] for e in ended] == ["zurueckgenommen"]
 
 
 async def test_rehabilitant_plan_tasks_go_to_ifk_reha(client, worker, db):

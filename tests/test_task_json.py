@@ -16,22 +16,22 @@ NOW = datetime(2026, 12, 3, 12, 0, tzinfo=UTC)
 
 
 def row(**changes):
-    base = dict(
-        id=7,
-        case_id="c-1",
-        kind="clearingtermin",
-        role="jobcoach",
-        title="Clearinggespräch führen (R2)",
-        priority=1,
-        due=(NOW + timedelta(days=2)).replace(tzinfo=None),  # as SQLite returns it: naive UTC
-        status="offen",
-        assignee=None,
-        created_at=NOW.replace(tzinfo=None),
-        vorrang=False,
-        ref=None,
-        closed_at=None,
-        closed_by=None,
-    )
+    base = {
+        "id": 7,
+        "case_id": "c-1",
+        "kind": "clearingtermin",
+        "role": "jobcoach",
+        "title": "Clearinggespräch führen (R2)",
+        "priority": 1,
+        "due": (NOW + timedelta(days=2)).replace(tzinfo=None),  # as SQLite returns it: naive UTC
+        "status": "offen",
+        "assignee": None,
+        "created_at": NOW.replace(tzinfo=None),
+        "vorrang": False,
+        "ref": None,
+        "closed_at": None,
+        "closed_by": None,
+    }
     return SimpleNamespace(**(base | changes))
 
 

@@ -19,8 +19,10 @@ from tests.cases import (
     current_details,
     events,
     fire,
+    role_for,
     rows,
     search_attributes,
+    signed,
     sleep,
     snapshot,
     start_case,
@@ -28,6 +30,7 @@ from tests.cases import (
 from tests.conftest import serving
 from tests.support_workflows import ShortHistoryNeuantrag
 from workflows import search_attributes as sa
+from workflows.messages import CaseSnapshot, TransitionRequest
 from workflows.processes import WORKFLOWS
 
 PERSOENLICH = {"antragsweg": "persoenlich"}
@@ -260,6 +263,24 @@ async def test_continue_as_new_keeps_state_facts_and_sequence(client, worker, db
     assert (await h.describe()).run_id != h.first_execution_run_id
     assert await count(db, m.CaseEvent, case_id=case_id_of(h)) == 14
     assert (await fire(h, "kontaktversuch_gescheitert", {"art": "schriftlich"})).state == "clearing_entzogen"
+
+
+async def test_a_request_applied_before_continue_as_new_is_refused_after_it(client, worker):
+    """Issue 13: whoever reaches the Temporal port can copy a signed (encrypted) update from an
+    earlier run's history. Its request id goes over to the next run, so it is refused there too;
+    before, each run started with no applied ids and the copy fired once more."""
+    h = await _in_clearing(client, worker, workflow="neuantrag_kurze_historie")
+    attempt = {"trigger": "kontaktversuch_gescheitert", "data": {"art": "telefon"}}
+    first = signed(h, TransitionRequest(**attempt, role=role_for("neuantrag", attempt["trigger"])))
+    await h.execute_update("transition", first, result_type=CaseSnapshot)
+    for _ in range(11):
+        await fire(h, "kontaktversuch_gescheitert", {"art": "telefon"})
+    before = await snapshot(h)
+    assert (await h.describe()).run_id != h.first_execution_run_id and before.state == "clearing_offen"
+    with pytest.raises(WorkflowUpdateFailedError) as failed:
+        await h.execute_update("transition", first, result_type=CaseSnapshot)
+    assert isinstance(failed.value.cause, ApplicationError) and "bereits ausgeführt" in failed.value.cause.message
+    assert (await snapshot(h)).sequence == before.sequence
 
 
 async def test_a_case_on_the_old_r11_keeps_it_after_continue_as_new(client, worker):

@@ -40,6 +40,9 @@ RECORD_AS_ACTIVITY = "record-transition-as-activity"  # workflow.patched id
 PUBLISH_CHANGES_ONLY = "publish-changes-only"
 # workflow.patched id: the FahrplanRegime search attribute (R61); cases recorded before it upserted none.
 PUBLISH_REGIME = "publish-regime"
+# workflow.patched id: a child's reported end is checked against its record before the parent acts
+# (activities/child_ends.py); before it, the signal's state and facts were taken as they came.
+CHECK_CHILD_END = "check-child-end"
 RECORD_RETRY = RetryPolicy(initial_interval=timedelta(seconds=1), maximum_interval=timedelta(seconds=30))
 
 
@@ -64,6 +67,19 @@ class CaseEffects:
             await workflow.get_external_workflow_handle(self._input.parent_workflow_id).signal("child_ended", ended)
         except Exception as lost:  # the parent has closed meanwhile: nobody is left to tell  # noqa: BLE001
             workflow.logger.warning("case %s: parent not reachable: %s", self._input.case_id, type(lost).__name__)
+
+    async def recorded_end(self, reported: ChildEnded) -> ChildEnded | None:
+        """The child's end as its own workflow recorded it; None: not recorded (a forged signal)."""
+        if not workflow.patched(CHECK_CHILD_END):
+            return reported
+        return await workflow.execute_activity(
+            "check_child_end",
+            reported,
+            result_type=ChildEnded | None,
+            start_to_close_timeout=timedelta(seconds=30),
+            retry_policy=RECORD_RETRY,
+            summary=f"Ende von {reported.process} prüfen",
+        )
 
     async def prepare(
         self, activity: str, trigger: str, data: dict[str, Any], now: datetime, case: CaseState

@@ -85,7 +85,8 @@ class CaseWorkflow:
         self._lock = asyncio.Lock()
         self._changes = 0
         self._inbox: list[ChildEnded] = []
-        self._requests: set[str] = set()  # request ids applied in this run: a replayed request is refused
+        # Request ids applied in this case (carried over by continue-as-new): a replayed request is refused.
+        self._requests: set[str] = set(inp.applied_requests)
 
     # --- platform concerns -----------------------------------------------------------------
 
@@ -158,6 +159,13 @@ class CaseWorkflow:
                     "case %s: no trigger for the end of a %s case", self._input.case_id, ended.process
                 )
                 continue
+            recorded = await self._effects.recorded_end(ended)
+            if recorded is None:
+                workflow.logger.warning(
+                    "case %s: unrecorded end of a %s case ignored", self._input.case_id, ended.process
+                )
+                continue
+            ended = recorded
             async with self._lock:
                 try:
                     await self._apply(trigger, ended.model_dump(mode="json"), SYSTEM, None)
@@ -171,7 +179,15 @@ class CaseWorkflow:
 
     def _carry_over(self) -> CaseInput:
         """The next run's input: the start fields stay, the case's state goes in `continued`."""
-        return self._input.model_copy(update={"facts": {}, "links": {}, "entered_at": None, "continued": self._case})
+        return self._input.model_copy(
+            update={
+                "facts": {},
+                "links": {},
+                "entered_at": None,
+                "continued": self._case,
+                "applied_requests": sorted(self._requests),
+            }
+        )
 
     # --- messages --------------------------------------------------------------------------
 

@@ -87,6 +87,9 @@ class CaseInput(BaseModel):
     # PolicyPatch ids a run before this one found unset: the case keeps those rules' old values
     # (also across a regime change) after continue-as-new, where workflow.patched holds again.
     unpatched: list[str] = Field(default_factory=list)
+    # The request ids the runs before this one applied: a signed request captured from an earlier
+    # run's history is refused in every later run too (the validator's "only once").
+    applied_requests: list[str] = Field(default_factory=list)
 
     @model_validator(mode="before")
     @classmethod

@@ -13,7 +13,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from pydantic_core import to_json
-from sqlalchemy import select
+from sqlalchemy import bindparam, select
 from sqlalchemy.orm import Session
 
 from api.schemas.tasks import TaskCreate, TaskPublic, TaskReassign
@@ -124,15 +124,18 @@ def inbox_query(
     return stmt.order_by(m.Task.priority, m.Task.vorrang.desc(), m.Task.due, m.Task.id).limit(limit)
 
 
+# Core rows, built once: read after every transition for its answer (no ORM objects to load).
+CASE_OPEN_TASKS = (
+    select(*m.Task.__table__.c)
+    .where(m.Task.case_id == bindparam("b_case_id"), m.Task.status == OFFEN)
+    .order_by(m.Task.priority, m.Task.vorrang.desc(), m.Task.due, m.Task.id)
+)
+
+
 def open_tasks(session: Session, case_id: str) -> list[TaskPublic]:
     """The case's open tasks, every role's, in inbox order. Sync (`Database.run`, `run_sync`)."""
     now = datetime.now(UTC)
-    stmt = (
-        select(m.Task)
-        .where(m.Task.case_id == case_id, m.Task.status == OFFEN)
-        .order_by(m.Task.priority, m.Task.vorrang.desc(), m.Task.due, m.Task.id)
-    )
-    return [task_public(t, now) for t in session.scalars(stmt)]
+    return [task_public(t, now) for t in session.execute(CASE_OPEN_TASKS, {"b_case_id": case_id})]
 
 
 class Tasks:
