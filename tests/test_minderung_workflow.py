@@ -342,3 +342,25 @@ async def test_new_law_breach_of_duties_by_verwaltungsakt_goes_to_a_hearing_and_
         "festgestellt",
         "massnahme_nicht_angetreten",
     )
+
+
+async def test_two_breaches_heard_at_once_each_end_reaches_the_plan(client, worker, env, db):
+    """R65: a second breach of the Verwaltungsakt's duties while the first is still heard opens a
+    second minderung child; the plan links the latest, yet the first one's end reaches it too
+    (before, it was dropped as the end of a case the plan had not opened)."""
+    person = await add_person(db)
+    plan = await start_for(client, worker.task_queue, "kooperationsplan", {}, person, "grundsicherung_2026")
+    await fire(plan, "potenzialanalyse_abgeschlossen")
+    await fire(plan, "keine_einigung")
+    await fire(plan, "verwaltungsakt_erlassen")
+    first = minderung_of(client, await fire(plan, "pflichten_verletzt", {"anlass": "massnahme_nicht_angetreten"}))
+    second = minderung_of(client, await fire(plan, "pflichten_verletzt", {"anlass": "nachweis_fehlt"}))
+    assert first.id != second.id and (await started(first)).state == (await started(second)).state == "anhoerung"
+    await fire(first, "von_minderung_abgesehen", {"grund": "sonstiger_grund"}, role="leistung")
+    for _ in range(100):
+        ended = await rows(db, m.CaseEvent, case_id=case_id_of(plan), trigger="minderung_beendet")
+        if ended:
+            break
+        await asyncio.sleep(0.05)
+    assert [(e.data["case_id"], e.data["state"]) for e in ended] == [(case_id_of(first), "abgesehen")]
+    assert (await snapshot(plan)).links["minderung"] == case_id_of(second)

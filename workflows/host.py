@@ -45,6 +45,8 @@ with workflow.unsafe.imports_passed_through():
 HISTORY_LIMIT = 5_000  # continue-as-new well before Temporal's own warnings
 # workflow.patched id: every declared overdue deadline marks the case, until it enters another state.
 OVERDUE_UNTIL_DONE = "overdue-until-done"
+# workflow.patched id: every child a case opened reports its end, not only the latest per process.
+EVERY_CHILD_REPORTS = "every-child-reports"
 LEGACY_OVERDUE = frozenset({"beratungsfrist_versaeumt"})  # the only overdue deadline before that patch
 # R62, rule "beenden": the trigger a Schlichtung ends with at the change of law.
 ENDED_BY_LAW = "durch_rechtsaenderung_beendet"
@@ -214,7 +216,12 @@ class CaseWorkflow:
         # Only a case this one opened, of the process it opened it as, can report its end: a
         # signal sent from the Temporal port for any other case is dropped (signals have no
         # validator; this check reads only the workflow's own state, so it replays the same).
-        if self._case.links.get(ended.process) != ended.case_id:
+        # An earlier child than the latest of its process (two Minderungen at once) is heard since
+        # the patch; histories from before it dropped that end, and replay drops it again.
+        opened = ended.case_id == self._case.links.get(ended.process) or (
+            ended.case_id in self._case.children.get(ended.process, ()) and workflow.patched(EVERY_CHILD_REPORTS)
+        )
+        if not opened:
             workflow.logger.warning("case %s: end of a case it did not open ignored", self._input.case_id)
             return
         self._inbox.append(ended)
@@ -435,6 +442,7 @@ class CaseWorkflow:
             fired=fired,
             overdue=overdue,
             links={**case.links, **spawned},
+            children=_children(case.children, [(s.link, spawned[s.link]) for s in spawns if s.report]),
             updated_at=now,
         )
         record = TransitionRecord(
@@ -475,3 +483,11 @@ class CaseWorkflow:
 def _head(recorded: Any) -> str | None:
     """The audit chain's head digest from record_transition's result (None before it returned one)."""
     return getattr(recorded, "hash", None)
+
+
+def _children(before: dict[str, tuple[str, ...]], opened: list[tuple[str, str]]) -> dict[str, tuple[str, ...]]:
+    """The reporting children after a step that opened `opened` (link, case id)."""
+    children = dict(before)
+    for link, case_id in opened:
+        children[link] = (*children.get(link, ()), case_id)
+    return children

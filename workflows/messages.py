@@ -45,6 +45,9 @@ class CaseState(BaseModel):
     fired: tuple[str, ...] = ()  # deadlines of the current state that fired without leaving it (sorted)
     overdue: bool = False
     links: dict[str, str] = Field(default_factory=dict)  # process -> case id of a linked case
+    # Every child this case opened that reports its end, per process: `links` names only the latest,
+    # and a plan may have two Minderungen heard at once (R65), each of whose ends counts.
+    children: dict[str, tuple[str, ...]] = Field(default_factory=dict)
     updated_at: datetime | None = None  # workflow time of the last transition; never drives a decision
     # The keyed hash of the event at `sequence` (RecordResult.hash): the anchor of the audit chain
     # that `fahrplan audit verify` compares (None: recorded before the activity returned it).
