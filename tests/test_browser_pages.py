@@ -327,3 +327,29 @@ async def test_search_a_person_and_open_the_fallakte(page, live_app):
     await assert_accessible(page)
     await page.goto("/personen?q=Niemand-Bekanntes")
     await expect(page.get_by_text("Keine Person gefunden")).to_be_visible()
+
+
+async def test_the_egs_opens_a_neuantrag_for_a_new_person(page, live_app):
+    """api/pages/new_case.py in the browser: choose the process, one invalid input first (shown at
+    its field), then the case page of the new case; axe on the choice and the form."""
+    await sign_in(page, live_app, "egs")
+    await page.get_by_role("link", name="Neuer Fall").click()
+    await expect(page.get_by_role("heading", name="Neuen Fall anlegen")).to_be_visible()
+    await assert_accessible(page)
+    await page.get_by_role("link", name="Neuantrag").click()
+    await expect(page.get_by_role("heading", name="Neuantrag anlegen")).to_be_visible()
+    await assert_accessible(page)
+    await page.get_by_label("Vorname").fill("Emine")
+    await page.get_by_label("Nachname").fill("Yılmaz")
+    await page.get_by_label("Postleitzahl").fill("5828")
+    await page.get_by_label("Antragsweg", exact=False).select_option("persoenlich")
+    await page.get_by_role("button", name="Neuantrag anlegen").click()
+    await expect(page.locator("#e-plz")).to_have_text("Das Format stimmt nicht.")
+    await assert_accessible(page)
+    await page.get_by_label("Postleitzahl").fill("58285")
+    await page.get_by_label("Straße und Hausnummer").fill("Mittelstraße 3")
+    await page.get_by_label("Ort", exact=True).fill("Gevelsberg")
+    await page.get_by_role("button", name="Neuantrag anlegen").click()
+    await expect(page).to_have_url(re.compile(r"/faelle/[0-9a-f-]{36}"))
+    await expect(page.get_by_text("Neuantrag: Fall angelegt.")).to_be_visible()
+    await expect(page.get_by_text("Emine Yılmaz", exact=False).first).to_be_visible()

@@ -5,6 +5,7 @@ outside the app; handlers only call the use cases (api/usecases/).
     signin    /anmelden (token form or OIDC with PKCE), /abmelden
     inbox     /  the tasks; /aufgaben/{id}/… claim, complete, reassign
     people    /personen?q= the search, /personen/{id} the Fallakte (R16)
+    new_case  /neuer-fall, /neuer-fall/{process}  open a case (a new person or the Fallakte's)
     cases     /faelle/{id}  the case page; /faelle/{id}/schritt/{trigger} a trigger's form
     team      /team/infoveranstaltungen  the team lead's information events
     sessions  /team/sitzungen  group sessions: plan, bookings, R21 decisions
@@ -19,13 +20,13 @@ from fastapi import FastAPI, Request
 from fastapi.staticfiles import StaticFiles
 from starlette.responses import RedirectResponse
 
-from api.pages import cases, core, inbox, people, sessions, signin, team, training
+from api.pages import cases, core, inbox, new_case, people, sessions, signin, team, training
 
 STATIC = "/static"
 
 
 def install(app: FastAPI) -> None:
-    for module in (signin, inbox, people, cases, team, sessions, training):
+    for module in (signin, inbox, people, new_case, cases, team, sessions, training):
         app.include_router(module.router)
     app.mount(STATIC, StaticFiles(directory=core.HERE / "static"), name="static")
 

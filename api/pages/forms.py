@@ -118,6 +118,8 @@ MESSAGES = {  # pydantic error types in German
     "date_future": "Das Datum muss in der Zukunft liegen.",
     "datetime_future": "Der Zeitpunkt muss in der Zukunft liegen.",
     "datetime_past": "Der Zeitpunkt muss in der Vergangenheit liegen.",
+    "future_date": "Das Datum darf nicht in der Zukunft liegen.",
+    "string_pattern_mismatch": "Das Format stimmt nicht.",
 }
 FALLBACK = "Die Angabe ist ungültig."
 
