@@ -93,7 +93,7 @@ async def test_r64_the_fallakte_invites_once_even_when_the_form_is_sent_twice(ht
         (-0.01, "   ", {"termin": "Der Zeitpunkt muss in der Zukunft liegen.", "ort": "Bitte ausfüllen."}),
         (None, ORT, {"termin": "Bitte ausfüllen."}),
         ("morgen früh", ORT, {"termin": "Bitte Datum und Uhrzeit angeben."}),
-        (2, "Raum 1\nFrau Muster", {"ort": "Die Angabe ist ungültig."}),  # one line, no prose
+        (2, "Raum 1\nFrau Muster", {"ort": "Das Format stimmt nicht."}),  # one line, no prose
     ],
 )
 async def test_r64_bad_input_comes_back_in_german_at_its_fields_and_opens_nothing(http, termin, ort, messages):
