@@ -42,12 +42,13 @@ async def case_page(request: Request, case_id: str) -> Response:
         )
     except DomainError as refused:
         return core.refusal_page(request, refused)
-    versions = []
+    versions, vorschlaege = [], []
     if case.process in PLAN_PROCESSES:
         try:
             versions = await uc.kooperationsplan.versionen(case_id, user)
+            vorschlaege = await uc.kooperationsplan.vorschlaege(case_id, user)  # R53
         except DomainError:
-            versions = []
+            versions, vorschlaege = [], []
     process = PROCESSES[case.process]
     return core.render(
         request,
@@ -59,6 +60,7 @@ async def case_page(request: Request, case_id: str) -> Response:
         letters=letters,
         svg=core.inline_svg(svg),
         versions=versions,
+        vorschlaege=vorschlaege,
         vermerke=vermerke,
         textbausteine=uc.vermerke.textbausteine(),
         vermerk_key=str(uuid.uuid4()),
