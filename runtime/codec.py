@@ -21,9 +21,7 @@ import base64
 import binascii
 import hashlib
 import hmac
-import json
 import os
-import time
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 
@@ -32,6 +30,7 @@ from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 from temporalio.api.common.v1 import Payload
 from temporalio.converter import PayloadCodec
 
+from runtime.files import ensure_key_file
 from runtime.settings import Settings
 
 ENCODING = b"binary/encrypted"
@@ -145,21 +144,7 @@ def keys_file(settings: Settings) -> Path:
 
 def ensure_local_key(settings: Settings) -> dict[str, str]:
     """Local mode: the key file in the data dir, created (mode 0600) on the first start."""
-    path = keys_file(settings)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    try:
-        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-    except FileExistsError:
-        for _ in range(50):  # another process may be writing it right now
-            text = path.read_text()
-            if text.strip():
-                return json.loads(text)
-            time.sleep(0.02)
-        raise ValueError(f"{path} is empty: delete it only if no history was encrypted with it") from None
-    with os.fdopen(fd, "w") as out:
-        keys = {LOCAL_KEY_ID: new_key()}
-        out.write(json.dumps(keys, indent=2))
-    return keys
+    return ensure_key_file(keys_file(settings), LOCAL_KEY_ID, new_key)
 
 
 def codec_from_settings(settings: Settings) -> EncryptionCodec:

@@ -82,12 +82,9 @@ def temporal_runtime(settings: Settings) -> Runtime:
         return metrics.sdk_runtime()
 
 
-async def run_worker(settings: Settings, stop: asyncio.Event | None = None) -> None:
-    tracer = tracer_from_settings(settings, "fahrplan-worker")
-    client = await connect(settings, runtime=temporal_runtime(settings), interceptors=temporal_interceptors(tracer))
-    db = open_database(settings)
-    server = start_metrics(settings, db)
-    worker = build_worker(
+def worker_from_settings(client: Client, db: Database, settings: Settings) -> Worker:
+    """The production worker as the settings configure it (`fahrplan worker` and `fahrplan up`)."""
+    return build_worker(
         client,
         db,
         settings.task_queue,
@@ -96,6 +93,14 @@ async def run_worker(settings: Settings, stop: asyncio.Event | None = None) -> N
         signing.keys_from_settings(settings),
         settings.briefkopf,
     )
+
+
+async def run_worker(settings: Settings, stop: asyncio.Event | None = None) -> None:
+    tracer = tracer_from_settings(settings, "fahrplan-worker")
+    client = await connect(settings, runtime=temporal_runtime(settings), interceptors=temporal_interceptors(tracer))
+    db = open_database(settings)
+    server = start_metrics(settings, db)
+    worker = worker_from_settings(client, db, settings)
     log.info(
         "worker on task queue %s, up to %d cached workflows, %s",
         settings.task_queue,

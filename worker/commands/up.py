@@ -70,9 +70,8 @@ async def _serve(settings: Settings, client, db, api_socket: socket.socket, stop
     import uvicorn
 
     from api.app import create_app
-    from runtime import signing
     from runtime.http_server import server_config
-    from worker.main import build_worker
+    from worker.main import worker_from_settings
 
     class Server(uvicorn.Server):
         @contextlib.contextmanager
@@ -80,15 +79,7 @@ async def _serve(settings: Settings, client, db, api_socket: socket.socket, stop
             yield
 
     api = Server(server_config(create_app(settings, client, db), settings, log_level="warning"))
-    worker = build_worker(
-        client,
-        db,
-        settings.task_queue,
-        settings.worker_max_cached_workflows,
-        settings.workflow_sandbox,
-        signing.keys_from_settings(settings),
-        settings.briefkopf,
-    )
+    worker = worker_from_settings(client, db, settings)
     print(
         f"\nFahrplan läuft. Arbeitsoberfläche: http://{settings.api_host}:{settings.api_port}/"
         f" (Anmeldung mit einem Token aus {settings.data_dir / 'tokens.json'})"
