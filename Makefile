@@ -42,10 +42,18 @@ lint: setup
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 
-# Schemathesis against the real API (uvicorn, Temporal test server, worker), once on SQLite and once on
-# PostgreSQL (FAHRPLAN_TEST_POSTGRES); README "Input limits and fuzzing".
+# Schemathesis against the real API (uvicorn, Temporal test server, worker), on SQLite and on
+# PostgreSQL (FAHRPLAN_TEST_POSTGRES) at the same time: each run waits on its server far more than
+# it computes (one schemathesis worker each, tests/fuzz/fuzz_api.py). README "Input limits and fuzzing".
+FUZZ = $(BIN)/pytest -q -s -p no:cacheprovider tests/fuzz/fuzz_api.py::test_fuzz_every_endpoint
 fuzz: setup
-	$(BIN)/pytest tests/fuzz/fuzz_api.py -q -s
+	@logs=$$(mktemp -d); \
+	$(FUZZ)[sqlite] > $$logs/sqlite.log 2>&1 & sqlite=$$!; \
+	$(FUZZ)[postgresql] > $$logs/postgresql.log 2>&1; postgresql=$$?; \
+	wait $$sqlite; sqlite=$$?; \
+	cat $$logs/sqlite.log $$logs/postgresql.log; rm -r $$logs; \
+	echo "fuzz: sqlite exit $$sqlite, postgresql exit $$postgresql"; \
+	test $$sqlite -eq 0 -a $$postgresql -eq 0
 
 # PNGs of the pages for the README, taken by the browser tests that call tests.browser_support.screenshot.
 screenshots: setup

@@ -1,9 +1,10 @@
 """Schemathesis against the real API: uvicorn on a free port, the app wired to the
 time-skipping Temporal test server, a real worker and a fresh database: once on SQLite,
-once on PostgreSQL (FAHRPLAN_TEST_POSTGRES), each run on its own.
+once on PostgreSQL (FAHRPLAN_TEST_POSTGRES).
 
 Not collected by `make test` (the file name does not match test_*.py); run it with
-`make fuzz` (= `.venv/bin/pytest tests/fuzz/fuzz_api.py -q -s`). The schemathesis CLI
+`make fuzz` (both parametrizations at the same time, each with its own log; one of them alone:
+`.venv/bin/pytest "tests/fuzz/fuzz_api.py::test_fuzz_every_endpoint[sqlite]" -q -s`). The schemathesis CLI
 runs as a subprocess against the served OpenAPI document with a staff token that has
 every staff role; the server counts what it receives. Passes only with zero
 failures (no 5xx, every status, media type and body as documented) and at least
