@@ -140,6 +140,7 @@ class CaseActivities:
         self._db = db
         self._briefkopf = briefkopf or Briefkopf()
         self._hooks = dict(hooks or {})  # process name -> RecordHook
+        self._policies: dict[str, Policy] = {}  # stored policies by their content hash: never change
 
     @activity.defn(name="record_transition")
     async def record_transition(self, rec: TransitionRecord) -> RecordResult:
@@ -259,7 +260,7 @@ class CaseActivities:
         person = session.execute(PERSON_ROW, {"person_id": case.person_id}).first() if case.person_id else None
         history = session.execute(RECENT_EVENTS, {"case_id": rec.case_id}).all()
         declared = PROCESSES.get(rec.process)
-        policy = rec.policy or (policies.load(session, case.policy_id) if case.policy_id else None) or Policy()
+        policy = rec.policy or (self._policy(session, case.policy_id) if case.policy_id else None) or Policy()
         return {
             "person": _person(person),
             "policy": policy,  # every duration a letter names comes from the case's policy
@@ -278,6 +279,15 @@ class CaseActivities:
             "anlass": trigger_label(rec.process, rec.trigger),
             "events": [_history_item(rec.process, e) for e in reversed(history)],
         }
+
+    def _policy(self, session: Session, key: str) -> Policy | None:
+        """A stored policy, read once per worker: its id is the hash of its content (persistence/policies.py)."""
+        found = self._policies.get(key)
+        if found is None:
+            found = policies.load(session, key)
+            if found is not None:
+                self._policies[key] = found
+        return found
 
 
 def _same_process(case, rec: TransitionRecord) -> None:

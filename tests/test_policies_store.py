@@ -37,3 +37,27 @@ async def test_policy_id_names_content_and_regime():
 async def test_store_same_new_policy_concurrently_keeps_one_row(database: Database):
     stored = await asyncio.gather(*(database.run(lambda s: policies.store(s, CHANGED, NOW)) for _ in range(6)))
     assert len(set(stored)) == 1 and len(await rows(database, m.StoredPolicy)) == 1
+
+
+async def test_record_transition_reads_each_stored_policy_once(database: Database):
+    """The activity keeps the policies it read (their id is their content): a second letter of a case
+    with the same policy asks the database no more; an unknown id is not kept."""
+    from activities.cases import CaseActivities
+
+    key = await database.run(lambda s: policies.store(s, CHANGED, NOW))
+    recorder, reads = CaseActivities(database), []
+    original = policies.load
+
+    def counted(session, policy_key):
+        reads.append(policy_key)
+        return original(session, policy_key)
+
+    policies.load = counted
+    try:
+        for _ in range(3):
+            assert await database.run(lambda s: recorder._policy(s, key), read_only=True) == CHANGED
+        assert await database.run(lambda s: recorder._policy(s, "0" * 64), read_only=True) is None
+        assert await database.run(lambda s: recorder._policy(s, "0" * 64), read_only=True) is None
+    finally:
+        policies.load = original
+    assert reads == [key, "0" * 64, "0" * 64]
