@@ -77,6 +77,7 @@ class KooperationsplanFacts(KooperationsplanStart):
     # R46: the citizen's early reports that an agreement cannot be kept
     meldungen_nicht_einhaltbar: int = 0
     letzte_meldung_nicht_einhaltbar: date | None = None
+    meldung_erfasst_am: datetime | None = None  # when the last report was recorded (to compare with the plan)
     # R53: a Schlichtung's proposal that found no agreement, kept (a stored draft) to be taken into account
     schlichtung_vorschlag_entwurf: str | None = None
     schlichtung_vorschlag_hash: str | None = None
@@ -274,6 +275,7 @@ def _nicht_einhaltbar(f: KooperationsplanFacts, d: AbspracheNichtEinhaltbar, now
         update={
             "meldungen_nicht_einhaltbar": f.meldungen_nicht_einhaltbar + 1,
             "letzte_meldung_nicht_einhaltbar": d.gemeldet_am or now.date(),
+            "meldung_erfasst_am": now,
         }
     )
 
@@ -375,6 +377,16 @@ ERSTE_EINLADUNG = Guard(
     lambda f, p: f.einladungen_mit_rfb == 1,  # guards see the facts after the effect: this one is the first
 )
 REHA = Guard("rehabilitand", "Rehabilitand: IFK-Reha", lambda f, p: f.rehabilitand)
+MELDUNG_UNGEKLAERT = Guard(
+    "meldung_ungeklaert",
+    "Gemeldete Absprache noch ungeklärt (R46)",
+    # reported after the plan in force was agreed or updated: no review has ended in a new version since
+    lambda f, p: (
+        p.kp_gemeldete_absprache_ueberpruefen
+        and f.meldung_erfasst_am is not None
+        and (f.plan_gueltig_seit is None or f.meldung_erfasst_am > f.plan_gueltig_seit)
+    ),
+)
 VORGELEGTE_ERFASST = Guard(
     "vorgelegte_schritte_erfasst",
     "Alle fälligen Schritte haben einen Stand (R47)",
@@ -677,6 +689,15 @@ TRANSITIONS = (
         closes=("mitwirkung_nachhalten",),
     ),
     Transition("minderung_beendet", OPEN, None),
+    # R44 with R46: back without RFB; a reported agreement that no updated plan has settled yet (its
+    # review was interrupted by the Aufforderung, or it was reported during it) goes to the review.
+    Transition(
+        "mitwirkung_erbracht",
+        ("aufforderung_mit_rfb",),
+        "in_ueberpruefung",
+        guards=(PLAN_IN_KRAFT, MELDUNG_UNGEKLAERT),
+        tasks=NICHT_EINHALTBAR,
+    ),
     Transition(
         "mitwirkung_erbracht", ("aufforderung_mit_rfb",), "aktiv", guards=(PLAN_IN_KRAFT,)
     ),  # R44: back without RFB
@@ -733,6 +754,10 @@ KOOPERATIONSPLAN = Process(
     start_tasks=POTENZIALANALYSE,
     on_child_end={"schlichtung": "schlichtung_beendet", "minderung": "minderung_beendet"},
     derived=_derived,
-    # Cases started before issue 19 part B keep a review without a period of its own (replay safety).
-    patches=(PolicyPatch("r42-ueberpruefung-frist", {"kp_ueberpruefung_frist": None}),),
+    # Cases started before issue 19 part B keep a review without a period of its own, cases started
+    # before the R46 follow-up return to the active plan after an Aufforderung (replay safety).
+    patches=(
+        PolicyPatch("r42-ueberpruefung-frist", {"kp_ueberpruefung_frist": None}),
+        PolicyPatch("r46-gemeldete-absprache-ueberpruefen", {"kp_gemeldete_absprache_ueberpruefen": False}),
+    ),
 )

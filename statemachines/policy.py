@@ -224,6 +224,12 @@ class Policy(BaseModel):
         description="R42: so lange darf die gemeinsame Überprüfung dauern, dann ist der Fall überfällig und "
         "die Teamleitung erhält eine Aufgabe (None: keine eigene Frist)",
     )
+    kp_gemeldete_absprache_ueberpruefen: bool = Field(
+        True,
+        description="R46, R44: ist eine gemeldete nicht einhaltbare Absprache noch nicht in einem fortgeschriebenen "
+        "Plan geklärt, führt die erbrachte Mitwirkung nach einer Aufforderung zurück in die Überprüfung, nicht "
+        "in den aktiven Plan",
+    )
     schlichtung_verfuegbar: bool = Field(True, description="R50; die Reform 2026 soll sie streichen")
     schlichtung_frist: timedelta = Field(timedelta(weeks=4), description="R54")
     mitwirkung_frist: timedelta = Field(

@@ -17,6 +17,7 @@ from workflows.processes import WORKFLOWS
 
 SIX_MONTHS_AND_A_DAY = timedelta(days=185)
 R42_PATCH = "r42-ueberpruefung-frist"
+R46_PATCH = "r46-gemeldete-absprache-ueberpruefen"
 pytestmark = pytest.mark.usefixtures("end_all_cases")
 
 
@@ -179,6 +180,41 @@ async def test_r46_report_during_a_review_is_recorded_without_a_second_review(cl
     snap = await fire(h, "absprache_nicht_einhaltbar", {"betrifft": "termin"})
     assert (snap.state, snap.facts["meldungen_nicht_einhaltbar"]) == ("in_ueberpruefung", 2)
     assert len(await _tasks(db, h, "kp_ueberpruefen")) == 1
+
+
+async def test_r46_review_interrupted_by_an_aufforderung_opens_again_after_cooperation(client, worker, db):
+    """R46 with R44: an Aufforderung during the early review suspends it; with the cooperation given the
+    case goes back to the review (a new IFK task, not overdue), not to the active plan. Once an updated
+    plan has settled the report, a later Aufforderung returns to the active plan as before."""
+    h = await _aktiv(client, worker, db)
+    await fire(h, "absprache_nicht_einhaltbar", {"betrifft": "schritt"})
+    assert (await fire(h, "mitwirkung_versaeumt", {"anlass": "nachweis_fehlt"})).state == "aufforderung_mit_rfb"
+    snap = await fire(h, "mitwirkung_erbracht")
+    assert (snap.state, snap.overdue, snap.facts["plan_in_kraft"]) == ("in_ueberpruefung", False, True)
+    assert [t.status for t in await _tasks(db, h, "kp_ueberpruefen")] == ["erledigt", "offen"]
+    assert [t.status for t in await _tasks(db, h, "mitwirkung_nachhalten")] == ["erledigt"]
+    done = await fire(h, "fortgeschrieben", await draft(db, case_id_of(h), None, "fortgeschrieben"))
+    assert done.state == "aktiv"
+    await fire(h, "mitwirkung_versaeumt", {"anlass": "nachweis_fehlt"})
+    assert (await fire(h, "mitwirkung_erbracht")).state == "aktiv"
+
+
+async def test_r46_report_during_an_aufforderung_is_reviewed_once_the_cooperation_is_given(client, worker, db):
+    """R46: reported while the Aufforderung ran (the IFK clarified it meanwhile): with the cooperation
+    given, the plan is reviewed together, as a report on the active plan would have started it."""
+    h = await _aktiv(client, worker, db)
+    await fire(h, "mitwirkung_versaeumt", {"anlass": "nachweis_fehlt"})
+    await fire(h, "absprache_nicht_einhaltbar", {"betrifft": "termin"})
+    assert (await fire(h, "mitwirkung_erbracht")).state == "in_ueberpruefung"
+    assert [t.status for t in await _tasks(db, h, "kp_ueberpruefen")] == ["offen"]
+
+
+async def test_r46_follow_up_leaves_cases_started_before_it_on_the_active_plan(client, worker, db):
+    """Replay safety: a case started before this rule (its PolicyPatch unset) returns to the active plan."""
+    h = await _aktiv(client, worker, db, unpatched=(R46_PATCH,))
+    await fire(h, "absprache_nicht_einhaltbar")
+    await fire(h, "mitwirkung_versaeumt", {"anlass": "nachweis_fehlt"})
+    assert (await fire(h, "mitwirkung_erbracht")).state == "aktiv"
 
 
 @pytest.mark.parametrize(
