@@ -105,10 +105,12 @@ async def test_replay_passes_for_the_same_timer_behind_workflow_patched():
         ("neuantrag", "vor-r8-r11", NeuantragIgnoringPatches, 5),
         # R42 (part B): the plan cases that went through a review (the short-history variant aside)
         ("kooperationsplan", "vor-r42-ueberpruefung-frist", KooperationsplanIgnoringPatches, 3),
+        # R46 follow-up: a plan case that went back to the active plan after an Aufforderung in its review
+        ("kooperationsplan", "ueberpruefung_ueberfaellig_nicht_einhaltbar.json", KooperationsplanIgnoringPatches, 1),
     ],
 )
 async def test_issue19_rule_changes_replay_only_behind_their_policy_patches(kind, folder, variant, least):
-    """Cases started before issue 19's R8/R11, R30/R32 and R42 changes keep the old rules (PolicyPatch):
+    """Cases started before issue 19's R8/R11, R30/R32, R42 and R46 changes keep the old rules (PolicyPatch):
     without the patch some of their recorded histories no longer replay."""
     before = [p for p in _of_type(kind) if folder in p.parts]
     assert len(before) >= least

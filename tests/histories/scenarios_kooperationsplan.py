@@ -201,6 +201,22 @@ async def ueberpruefung_ueberfaellig_nicht_einhaltbar(rec: Recorder, name: str):
     return {"": h}
 
 
+@scenario("kooperationsplan", "nicht_einhaltbar_nach_aufforderung")
+async def nicht_einhaltbar_nach_aufforderung(rec: Recorder, name: str):
+    """R46 with R44: the early review interrupted by an Aufforderung opens again once the citizen
+    cooperates; the updated plan settles the report."""
+    h = await _drafting(rec, name)
+    await _agree(rec, h)
+    assert (await fire(h, "absprache_nicht_einhaltbar", {"betrifft": "schritt"})).state == "in_ueberpruefung"
+    await fire(h, "mitwirkung_versaeumt", {"anlass": "nachweis_fehlt"})
+    assert (await fire(h, "mitwirkung_erbracht")).state == "in_ueberpruefung"
+    await fire(
+        h, "fortgeschrieben", await draft(rec.db, case_id_of(h), plan("Minijob im Einzelhandel"), "fortgeschrieben")
+    )
+    assert (await fire(h, "leistungsbezug_beendet")).state == "beendet"
+    return {"": h}
+
+
 @scenario("kooperationsplan", "schlichtung_vorschlag_ohne_einigung")
 async def schlichtung_vorschlag_ohne_einigung(rec: Recorder, name: str):
     """R53: the proposal is recorded; no agreement; the plan case keeps it (R56: without a plan)."""
