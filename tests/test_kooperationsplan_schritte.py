@@ -151,3 +151,21 @@ def test_r47_a_plan_agreed_before_has_all_steps_open_and_no_follow_ups():
     payload = machine.payload("schritt_erfasst", {"schritt": 5, "status": "erledigt"})
     step = machine.step("aktiv", facts, "schritt_erfasst", payload, now)
     assert (step.dest, step.facts.schritt_status) == ("aktiv", {5: "erledigt"})
+
+
+async def test_r47_step_that_came_due_during_an_aufforderung_comes_back_on_return_to_the_plan(client, worker, env, db):
+    """R47 with R44: outside `aktiv` a step's day brings nothing back (the Aufforderung is the IFK's
+    work then); back on the active plan, the step whose day has passed meanwhile comes back at once,
+    its task due on the step's own (past) day, so the inbox shows it overdue."""
+    inhalt = await steps_from_now(env, 10, 60)
+    h = await _aktiv(client, worker, db, inhalt)
+    await fire(h, "mitwirkung_versaeumt", {"anlass": "nachweis_fehlt"})
+    await env.sleep(timedelta(days=12))
+    assert await _tasks(db, h) == []
+    assert (await fire(h, "mitwirkung_erbracht")).state == "aktiv"
+    [task] = await _eventually_tasks(db, h, 1)
+    first_day = datetime.fromisoformat(inhalt["schritte"][0]["bis"]).date()
+    assert task.status == "offen" and task.due.replace(tzinfo=UTC) == datetime.combine(
+        first_day, time(23, 59), tzinfo=UTC
+    )
+    assert (await snapshot(h)).facts["schritte_vorgelegt"] == [1]
