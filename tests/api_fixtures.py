@@ -36,6 +36,18 @@ async def http(client, sqlite_db, worker, tmp_path):
         yield c
 
 
+PAGES_ORIGIN = "http://127.0.0.1:8000"  # where the staff pages are served; forms post from there (CSRF)
+
+
+@pytest.fixture
+async def pages_http(client, sqlite_db, worker, tmp_path):
+    """Pages and JSON API of one app (the API under /api/v1) at the pages' origin, with a real worker."""
+    settings = Settings(task_queue=worker.task_queue, api_tokens=TOKENS, data_dir=tmp_path, update_timeout_seconds=20)
+    app = create_app(settings, client=client, db=sqlite_db)
+    async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url=PAGES_ORIGIN) as c:
+        yield c
+
+
 @pytest.fixture
 async def backend_http(client, database, tmp_path):
     """The real app over httpx on SQLite and on PostgreSQL (`database` is parametrized), with a real worker."""

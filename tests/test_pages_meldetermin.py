@@ -13,22 +13,17 @@ from zoneinfo import ZoneInfo
 import httpx
 import pytest
 
-from api.app import create_app
-from runtime.settings import Settings
-from tests.api_fixtures import PERSON, TOKENS, auth
+from tests.api_fixtures import PERSON, auth
 from tests.minderung_support import ORT
-from tests.test_pages_session import ORIGIN, csrf_of, sign_in
+from tests.test_pages_session import csrf_of, sign_in
 
 BERLIN = ZoneInfo("Europe/Berlin")
 
 
 @pytest.fixture
-async def http(client, sqlite_db, worker, tmp_path):
-    """Pages and JSON API of one app (the API under /api/v1), with a real worker."""
-    settings = Settings(task_queue=worker.task_queue, api_tokens=TOKENS, data_dir=tmp_path, update_timeout_seconds=20)
-    app = create_app(settings, client=client, db=sqlite_db)
-    async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url=ORIGIN) as c:
-        yield c
+def http(pages_http):
+    """Pages and JSON API of one app, with a real worker (tests/api_fixtures.py)."""
+    return pages_http
 
 
 def _local(days: float) -> str:

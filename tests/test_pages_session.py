@@ -22,10 +22,10 @@ from api.pages import session as sessions
 from api.usecases.actors import User
 from runtime.settings import Settings
 from runtime.temporal import DATA_CONVERTER
-from tests.api_fixtures import TOKENS
+from tests.api_fixtures import PAGES_ORIGIN, TOKENS
 from tests.oidc_support import AUDIENCE, ISSUER, JwksServer, public_jwk, token
 
-ORIGIN = "http://127.0.0.1:8000"
+ORIGIN = PAGES_ORIGIN
 FORM = {"Content-Type": "application/x-www-form-urlencoded"}
 KEY = DATA_CONVERTER.payload_codec.derived_key(sessions.PURPOSE)
 
