@@ -59,13 +59,18 @@ class FahrplanPath:
 
 
 class BarePath:
-    def __init__(self, client, task_queue: str, probe: CpuProbe):
-        self.client, self.task_queue, self.probe = client, task_queue, probe
+    def __init__(self, client, task_queue: str, probe: CpuProbe, variant: bare.Variant = bare.PLAIN):
+        self.client, self.task_queue, self.probe, self.variant = client, task_queue, probe, variant
 
     async def measure(self, n: int, m: int, c: int) -> Run:
-        handles = await gather_limited(n, c, lambda: bare.start_case(self.client, self.task_queue))
+        handles = await gather_limited(n, c, lambda: bare.start_case(self.client, self.task_queue, self.variant))
         await settled(self.client, [h.id for h in handles], c)
-        run = await drive(handles, m, c, bare.fire, self.probe)
+        pad = "x" * self.variant.pad
+
+        async def fire(handle, sequence: int) -> None:
+            await bare.fire_padded(handle, sequence, pad)
+
+        run = await drive(handles, m, c, fire if pad else bare.fire, self.probe)
         await asyncio.gather(*(h.signal(bare.BareCase.finish) for h in handles))
         return run
 

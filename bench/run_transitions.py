@@ -31,7 +31,8 @@ async def bench(
     settings, client, db = await connected(workdir, address, database_url)
     api_port = free_port()
     wanted = args.paths.split(",")
-    paths = {"bare": BarePath(client, f"bare-bench-{uuid.uuid4().hex[:8]}", probe)} if "bare" in wanted else {}
+    queue = f"bare-bench-{uuid.uuid4().hex[:8]}"
+    paths = {"bare": BarePath(client, queue, probe, args.bare_variant)} if "bare" in wanted else {}
     totals = {"bare": Run(), "fahrplan": Run()}
     with contextlib.ExitStack() as stack:
         server = api_process = None
@@ -119,6 +120,13 @@ def main(argv: list[str] | None = None) -> int:
         help="which paths to drive (one path alone is for profiling; the ratio needs both)",
     )
     parser.add_argument(
+        "--bare-variant",
+        type=_variant,
+        default=bare.PLAIN,
+        metavar="pad=N,search-attributes,state-changes=K",
+        help="add to the bare path one thing a Fahrplan transition does (README, Performance); default: none",
+    )
+    parser.add_argument(
         "--database-url",
         default=None,
         help="PostgreSQL admin URL; a fresh database is created and dropped (default: temp SQLite)",
@@ -131,7 +139,7 @@ def main(argv: list[str] | None = None) -> int:
     with environment(args, "fahrplan-bench-") as env:
         print(
             f"setup: {env.described}; api {args.api} (uvicorn), worker in-process, "
-            f"{'sandboxed' if args.sandbox else 'unsandboxed'} workflows; "
+            f"{'sandboxed' if args.sandbox else 'unsandboxed'} workflows; bare path {args.bare_variant}; "
             f"N={args.cases} M={args.transitions} C={args.concurrency} rounds={args.rounds}; {os.cpu_count()} cpus",
             flush=True,
         )
@@ -146,6 +154,13 @@ def main(argv: list[str] | None = None) -> int:
     if len(ran) == 2:
         print(f"ratio={fahrplan.rate / baseline.rate:.3f}")
     return 0
+
+
+def _variant(text: str) -> bare.Variant:
+    try:
+        return bare.Variant.parse(text)
+    except ValueError as wrong:
+        raise argparse.ArgumentTypeError(str(wrong)) from None
 
 
 def entry() -> int:
