@@ -3,10 +3,12 @@
 
 from __future__ import annotations
 
+import asyncio
 import json
 import os
 import socket
 import subprocess
+from pathlib import Path
 
 import pytest
 
@@ -32,6 +34,11 @@ async def test_a_server_left_by_a_killed_up_is_stopped_on_the_next_start(tmp_pat
     )
     (tmp_path / "temporal.pid").write_text(json.dumps({"pid": stale.pid, "db": db_file}))
     try:
+        # Left running means started: until the child has exec'd, its cmdline is still this test's.
+        for _ in range(100):
+            if b"start-dev" in Path(f"/proc/{stale.pid}/cmdline").read_bytes():
+                break
+            await asyncio.sleep(0.05)
         assert await stop_stale_server(Settings(data_dir=tmp_path)) == stale.pid
         assert stale.wait(5) is not None and not (tmp_path / "temporal.pid").exists()
     finally:
