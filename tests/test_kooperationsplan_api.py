@@ -5,18 +5,15 @@ from __future__ import annotations
 
 import io
 
-import httpx
 import pytest
 from pypdf import PdfReader
 
-from api.app import create_app
 from persistence.kooperationsplan import PlanVersion
-from runtime.settings import Settings
-from tests.api_fixtures import PERSON, TOKENS, auth, go, new_case, step
+from tests.api_fixtures import PERSON, auth, go, new_case, step
 from tests.cases import rows
 from tests.history_scan import history_bytes
 from tests.kooperationsplan_support import PLAN, overlong_plan, plan
-from tests.test_pages_session import ORIGIN, sign_in
+from tests.test_pages_session import sign_in
 from tests.test_workflow_neuantrag import _eventually
 
 pytestmark = pytest.mark.usefixtures("end_all_cases")
@@ -290,15 +287,12 @@ async def test_r47_plan_pdf_shows_each_steps_status(http):
     assert "Nachmittag. 31.01.2027 erledigt" in text
 
 
-async def test_r47_case_page_lists_the_steps_and_their_status_for_the_review(http, client, sqlite_db, worker, tmp_path):
+async def test_r47_case_page_lists_the_steps_and_their_status_for_the_review(http, pages_http):
     """R47: the case page (where the IFK works the review task) starts with the steps and their status."""
     case = await _aktiv(http)
     await go(http, case, "schritt_erfasst", "ifk", {"schritt": 2, "status": "nicht_erledigt"})
-    settings = Settings(task_queue=worker.task_queue, api_tokens=TOKENS, data_dir=tmp_path)
-    app = create_app(settings, client=client, db=sqlite_db)
-    async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url=ORIGIN) as pages:
-        await sign_in(pages, "tok-ifk")
-        page = (await pages.get(f"/faelle/{case['case_id']}")).text
+    await sign_in(pages_http, "tok-ifk")
+    page = (await pages_http.get(f"/faelle/{case['case_id']}")).text
     assert "Schritte des geltenden Plans und ihr Stand" in page
     assert (
         "Ich mache den Staplerschein beim Bildungsträger.</td><td>Person</td><td>28.02.2027</td><td>nicht erledigt"

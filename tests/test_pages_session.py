@@ -25,7 +25,6 @@ from runtime.temporal import DATA_CONVERTER
 from tests.api_fixtures import PAGES_ORIGIN, TOKENS
 from tests.oidc_support import AUDIENCE, ISSUER, JwksServer, public_jwk, token
 
-ORIGIN = PAGES_ORIGIN
 FORM = {"Content-Type": "application/x-www-form-urlencoded"}
 KEY = DATA_CONVERTER.payload_codec.derived_key(sessions.PURPOSE)
 
@@ -37,7 +36,7 @@ def app_for(client, db, tmp_path, **settings):
 @pytest.fixture
 async def http(client, sqlite_db, tmp_path):
     app = app_for(client, sqlite_db, tmp_path, session_timeout_minutes=20)
-    async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url=ORIGIN) as c:
+    async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url=PAGES_ORIGIN) as c:
         yield c
 
 
@@ -48,7 +47,7 @@ def csrf_of(html: str) -> str:
 async def sign_in(http: httpx.AsyncClient, tok: str, weiter: str = "/") -> httpx.Response:
     page = await http.get("/anmelden")
     body = {"csrf": csrf_of(page.text), "token": tok, "weiter": weiter}
-    return await http.post("/anmelden", data=body, headers={"Origin": ORIGIN})
+    return await http.post("/anmelden", data=body, headers={"Origin": PAGES_ORIGIN})
 
 
 async def test_a_page_without_a_session_leads_to_the_sign_in_and_back(http):
@@ -211,7 +210,7 @@ async def oidc_http(client, sqlite_db, tmp_path):
         oidc_client_id="werkbank",
     )
     try:
-        async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url=ORIGIN) as c:
+        async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url=PAGES_ORIGIN) as c:
             yield c, issuer
     finally:
         jwks.stop()
@@ -228,7 +227,7 @@ async def test_oidc_sign_in_with_pkce_gives_a_session(oidc_http):
     query = {k: v[0] for k, v in parse_qs(where.query).items()}
     assert f"{where.scheme}://{where.netloc}{where.path}" == "https://login.example.test/auth"
     assert query["response_type"] == "code" and query["code_challenge_method"] == "S256"
-    assert query["client_id"] == "werkbank" and query["redirect_uri"] == f"{ORIGIN}/anmelden/rueckkehr"
+    assert query["client_id"] == "werkbank" and query["redirect_uri"] == f"{PAGES_ORIGIN}/anmelden/rueckkehr"
     pending = r.headers["set-cookie"]
     assert "SameSite=Lax" in pending and "Path=/anmelden" in pending and "HttpOnly" in pending
 
