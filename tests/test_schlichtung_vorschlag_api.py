@@ -5,10 +5,10 @@ from __future__ import annotations
 
 import pytest
 
-from tests.api_fixtures import auth, go, step
+from tests.api_fixtures import PAGES_ORIGIN, auth, go, step
 from tests.kooperationsplan_support import overlong_plan, plan
 from tests.test_kooperationsplan_api import _case, _schlichtung
-from tests.test_pages_session import ORIGIN, csrf_of
+from tests.test_pages_session import csrf_of
 from tests.test_workflow_neuantrag import _eventually
 
 pytestmark = pytest.mark.usefixtures("end_all_cases")
@@ -40,10 +40,10 @@ async def test_r53_proposal_without_agreement_is_kept_and_listed_for_the_plan_ca
     versions = (await http.get(f"/cases/{case['case_id']}/kooperationsplan/versionen", headers=auth("ifk"))).json()
     assert versions == []  # a proposal is never a version of the plan
     # the plan's case page at the workbench shows it too (same app, the pages at the root)
-    signin = await http.get(f"{ORIGIN}/anmelden")
+    signin = await http.get(f"{PAGES_ORIGIN}/anmelden")
     body = {"csrf": csrf_of(signin.text), "token": "tok-ifk", "weiter": "/"}
-    assert (await http.post(f"{ORIGIN}/anmelden", data=body, headers={"Origin": ORIGIN})).status_code == 303
-    page = await http.get(f"{ORIGIN}/faelle/{case['case_id']}")
+    assert (await http.post(f"{PAGES_ORIGIN}/anmelden", data=body, headers={"Origin": PAGES_ORIGIN})).status_code == 303
+    page = await http.get(f"{PAGES_ORIGIN}/faelle/{case['case_id']}")
     assert page.status_code == 200 and "Vorschläge der Schlichtung (R53)" in page.text
     assert VORSCHLAG["ziel"] in page.text and "Aktuellen Plan als PDF" not in page.text  # no version yet
 
