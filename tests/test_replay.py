@@ -164,3 +164,25 @@ def _payloads(messages) -> list[Payload]:
             else:
                 found += _payloads(value)
     return found
+
+
+# Patches added after workflows/patches.py's baseline: each is asked on its own (add it here).
+NEWER_THAN_BASELINE: frozenset[str] = frozenset()
+
+
+def test_the_baseline_covers_every_patch_that_existed_when_it_was_made():
+    """A patch the baseline left out would be asked on its own in new cases: harmless, but then
+    it must be one added after the baseline (NEWER_THAN_BASELINE), not one forgotten."""
+    from workflows import effects, host, patches
+
+    asked = {
+        effects.RECORD_AS_ACTIVITY,
+        effects.PUBLISH_CHANGES_ONLY,
+        effects.PUBLISH_REGIME,
+        effects.CHECK_CHILD_END,
+        host.OVERDUE_UNTIL_DONE,
+        host.EVERY_CHILD_REPORTS,
+        *(p.id for process in PROCESSES.values() for p in process.patches),
+        *(s.patch for process in PROCESSES.values() for t in process.transitions for s in t.spawns if s.patch),
+    }
+    assert asked - NEWER_THAN_BASELINE == set(patches.COVERED)

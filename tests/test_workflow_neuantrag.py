@@ -29,6 +29,7 @@ from tests.cases import (
 )
 from tests.conftest import serving
 from tests.support_workflows import ShortHistoryNeuantrag
+from workflows import patches
 from workflows import search_attributes as sa
 from workflows.messages import CaseSnapshot, TransitionRequest
 from workflows.processes import WORKFLOWS
@@ -334,3 +335,27 @@ async def _eventually(probe, expected, attempts: int = 100):
 
 
 __all__ = ["date"]
+
+
+async def test_a_new_case_records_one_patch_marker_for_every_patch_it_takes(client, worker):
+    """workflows/patches.py: the baseline's marker stands for every patch in force; without it a new
+    case recorded five markers and five TemporalChangeVersion upserts (one visibility write each
+    workflow task that asked a patch)."""
+    h = await _in_clearing(client, worker)
+    await fire(h, "clearingtermin_vereinbart", TERMIN)
+    events = (await h.fetch_history()).events
+    markers = [
+        e.marker_recorded_event_attributes.SerializeToString()
+        for e in events
+        if e.event_type == EventType.EVENT_TYPE_MARKER_RECORDED
+    ]
+    assert len(markers) == 1 and patches.BASELINE.encode() in markers[0]
+    versions = [
+        e
+        for e in events
+        if e.event_type == EventType.EVENT_TYPE_UPSERT_WORKFLOW_SEARCH_ATTRIBUTES
+        and "TemporalChangeVersion"
+        in e.upsert_workflow_search_attributes_event_attributes.search_attributes.indexed_fields
+    ]
+    assert len(versions) == 1
+    assert (await h.query(WORKFLOWS["neuantrag"].snapshot)).state == "clearing_terminiert"

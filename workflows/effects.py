@@ -33,6 +33,7 @@ with workflow.unsafe.imports_passed_through():
         TaskInfo,
         TransitionRecord,
     )
+    from workflows.patches import Patches
 
 RECORD_AS_ACTIVITY = "record-transition-as-activity"  # workflow.patched id
 # workflow.patched id: upsert only the search attributes and memo that a transition changed
@@ -47,8 +48,9 @@ RECORD_RETRY = RetryPolicy(initial_interval=timedelta(seconds=1), maximum_interv
 
 
 class CaseEffects:
-    def __init__(self, process: Process, inp: CaseInput):
+    def __init__(self, process: Process, inp: CaseInput, patched: Patches):
         self._process, self._input = process, inp
+        self._patched = patched  # the run's workflow.patched (workflows/patches.py)
         self._published_links: dict[str, str] = {}  # the memo as last upserted
 
     def moved(self, process: Process, inp: CaseInput) -> None:
@@ -70,7 +72,7 @@ class CaseEffects:
 
     async def recorded_end(self, reported: ChildEnded) -> ChildEnded | None:
         """The child's end as its own workflow recorded it; None: not recorded (a forged signal)."""
-        if not workflow.patched(CHECK_CHILD_END):
+        if not self._patched(CHECK_CHILD_END):
             return reported
         return await workflow.execute_activity(
             "check_child_end",
@@ -178,7 +180,7 @@ class CaseEffects:
             "retry_policy": RECORD_RETRY,
             "summary": f"{record.trigger} → {record.dest}",
         }
-        if workflow.patched(RECORD_AS_ACTIVITY):
+        if self._patched(RECORD_AS_ACTIVITY):
             return await workflow.execute_activity("record_transition", record, **options)
         return await workflow.execute_local_activity("record_transition", record, **options)
 
@@ -193,9 +195,9 @@ class CaseEffects:
             sa.DEADLINE.value_set(pending[0].due) if pending else sa.DEADLINE.value_unset(),
             sa.OVERDUE.value_set(case.overdue),
         ]
-        if workflow.patched(PUBLISH_REGIME):
+        if self._patched(PUBLISH_REGIME):
             updates.append(sa.REGIME.value_set(self.regime))
-        changes_only = workflow.patched(PUBLISH_CHANGES_ONLY)
+        changes_only = self._patched(PUBLISH_CHANGES_ONLY)
         if changes_only:
             current = workflow.info().typed_search_attributes
             updates = [u for u in updates if current.get(u.key) != u.value]

@@ -41,6 +41,7 @@ with workflow.unsafe.imports_passed_through():
         TransitionRecord,
         TransitionRequest,
     )
+    from workflows.patches import Patches
 
 HISTORY_LIMIT = 5_000  # continue-as-new well before Temporal's own warnings
 # workflow.patched id: every declared overdue deadline marks the case, until it enters another state.
@@ -70,12 +71,13 @@ class CaseWorkflow:
 
     @workflow.init
     def __init__(self, inp: CaseInput) -> None:
+        self._patched = Patches()  # first: the baseline marker, before any patch is asked
         self._regime: Regime = inp.regime or LEGACY
         # The process as it exists under the case's regime (R61): its variant states and triggers.
         self._process = for_regime(get_process(inp.process), self._regime)
         inp = self._patched_policy(inp)
         self._machine = CaseMachine(self._process, inp.policy)
-        self._effects = CaseEffects(self._process, inp)
+        self._effects = CaseEffects(self._process, inp, self._patched)
         self._input = inp
         self._started = inp.continued is not None  # a continued run was recorded before
         self._case: CaseState = inp.continued or CaseState.of(
@@ -97,7 +99,7 @@ class CaseWorkflow:
         before: dict[str, Any] = {}
         unpatched = list(inp.unpatched)  # carried by continue-as-new (see CaseInput.unpatched)
         for patch in self._process.patches:
-            if patch.id in unpatched or not workflow.patched(patch.id):
+            if patch.id in unpatched or not self._patched(patch.id):
                 before.update(patch.before)
                 unpatched += [] if patch.id in unpatched else [patch.id]
         self._policy_before = before  # kept across a regime change too (_switch)
@@ -219,7 +221,7 @@ class CaseWorkflow:
         # An earlier child than the latest of its process (two Minderungen at once) is heard since
         # the patch; histories from before it dropped that end, and replay drops it again.
         opened = ended.case_id == self._case.links.get(ended.process) or (
-            ended.case_id in self._case.children.get(ended.process, ()) and workflow.patched(EVERY_CHILD_REPORTS)
+            ended.case_id in self._case.children.get(ended.process, ()) and self._patched(EVERY_CHILD_REPORTS)
         )
         if not opened:
             workflow.logger.warning("case %s: end of a case it did not open ignored", self._input.case_id)
@@ -405,7 +407,7 @@ class CaseWorkflow:
         step entered one (the plan review falls due: the case is overdue in review)."""
         case = self._case
         marked = bool(deadline and deadline.marks_overdue)
-        if workflow.patched(OVERDUE_UNTIL_DONE):
+        if self._patched(OVERDUE_UNTIL_DONE):
             return marked or step.transition.marks_overdue or (case.overdue and not step.entered)
         # Before: only the R32 counselling deadline marked, and only by an internal step.
         marked = marked and deadline is not None and deadline.trigger in LEGACY_OVERDUE
@@ -432,7 +434,7 @@ class CaseWorkflow:
         overdue = self._overdue(step, deadline)
         # A spawn added to a transition later opens its child only where its patch is taken:
         # histories recorded before it replay without the child (and without its uuid).
-        spawns = [s for s in step.transition.spawns if s.patch is None or workflow.patched(s.patch)]
+        spawns = [s for s in step.transition.spawns if s.patch is None or self._patched(s.patch)]
         spawned = {spawn.link: str(workflow.uuid4()) for spawn in spawns}
         after = CaseState.of(
             step.facts,

@@ -29,6 +29,7 @@ from temporalio.worker import (
 from statemachines import PROCESSES
 from statemachines.spec import REGIME_TRIGGER, SYSTEM, Process, Transition
 from tests.histories import HERE, converter, history_files, load, replay_workflows
+from workflows import patches
 from workflows.messages import CaseInput, TransitionRecord
 
 _SEEN: dict[str, Any] = {}  # what the running replay notes: its input and its records
@@ -194,13 +195,18 @@ def _note(
 
 
 def _patch_markers(events) -> frozenset[str]:
-    """The patch ids whose markers a history holds (the ids are plain text in the marker details)."""
+    """The patch ids whose markers a history holds (the ids are plain text in the marker details);
+    a run begun under the baseline (workflows/patches.py) took every patch it covers without one."""
     found = set()
     for e in events:
         if e.event_type == EventType.EVENT_TYPE_MARKER_RECORDED:
             found.add(e.marker_recorded_event_attributes.SerializeToString())
+    baseline = any(patches.BASELINE.encode() in m for m in found)
     return frozenset(
-        p.id for proc in PROCESSES.values() for p in proc.patches if any(p.id.encode() in m for m in found)
+        p.id
+        for proc in PROCESSES.values()
+        for p in proc.patches
+        if any(p.id.encode() in m for m in found) or (baseline and p.id in patches.COVERED)
     )
 
 
