@@ -106,6 +106,9 @@ def signed(keys: signing.SigningKeys, case_id: str, process: str, request: Trans
     return request.model_copy(update={"issued_at": issued_at, "signature": keys.sign(message)})
 
 
+NOT_CONFIRMED = "Temporal hat den Schritt nicht bestätigt. Bitte mit demselben Idempotency-Key erneut versuchen."
+
+
 async def send(client: Client, wid: str, request: TransitionRequest, timeout: float) -> CaseSnapshot:
     """The case after the step, as the workflow answers it; StepRefused when it refuses."""
     handle = client.get_workflow_handle(wid)
@@ -128,13 +131,9 @@ async def send(client: Client, wid: str, request: TransitionRequest, timeout: fl
         status = await status_of(client, wid)
         if status in REASONS or status == PAUSED:
             raise WorkflowClosed(status) from None
-        raise unavailable(
-            "Temporal hat den Schritt nicht bestätigt; mit demselben Idempotency-Key Bitte erneut versuchen."
-        ) from None
+        raise unavailable(NOT_CONFIRMED) from None
     except TimeoutError:
-        raise unavailable(
-            "Temporal hat den Schritt nicht bestätigt; mit demselben Idempotency-Key Bitte erneut versuchen."
-        ) from None
+        raise unavailable(NOT_CONFIRMED) from None
 
 
 def refusal(cause: BaseException | None) -> StepRefused:
