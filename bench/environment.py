@@ -56,7 +56,7 @@ def stop_process(proc: subprocess.Popen, grace: float = 10) -> None:
 
 
 @contextlib.contextmanager
-def dev_server(workdir: Path, db_file: Path | None) -> Iterator[tuple[str, int]]:
+def dev_server(workdir: Path, db_file: Path | None, metrics_port: int | None = None) -> Iterator[tuple[str, int]]:
     port = free_port()
     command = [
         temporal_binary(),
@@ -72,6 +72,8 @@ def dev_server(workdir: Path, db_file: Path | None) -> Iterator[tuple[str, int]]
     ]
     if db_file is not None:
         command += ["--db-filename", str(db_file)]
+    if metrics_port is not None:
+        command += ["--metrics-port", str(metrics_port)]
     with open(workdir / "temporal.log", "ab") as log:
         proc = subprocess.Popen(command, stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
     try:
@@ -159,8 +161,9 @@ def environment(args: argparse.Namespace, prefix: str) -> Iterator[Environment]:
     with tempfile.TemporaryDirectory(prefix=prefix) as tmp, contextlib.ExitStack() as stack:
         workdir = Path(tmp)
         temporal_db = None if args.in_memory else Path(args.db_file or workdir / "temporal.db")
-        address, server_pid = stack.enter_context(dev_server(workdir, temporal_db))
-        probe = CpuProbe({"bench": os.getpid(), "temporal": server_pid})
+        metrics_port = free_port()
+        address, server_pid = stack.enter_context(dev_server(workdir, temporal_db, metrics_port))
+        probe = CpuProbe({"bench": os.getpid(), "temporal": server_pid}, f"http://127.0.0.1:{metrics_port}/metrics")
         database_url = stack.enter_context(fresh_database(args.database_url, workdir))
         db_kind = "postgresql (fresh database)" if args.database_url else "sqlite (temp file)"
         server = f"file {temporal_db}" if temporal_db else "in-memory"

@@ -13,13 +13,26 @@ from pathlib import Path
 
 from temporalio.client import Client
 
+from bench import server_counters
+
 
 class CpuProbe:
-    """CPU seconds (user + system) of the processes taking part, from /proc (Linux); empty elsewhere."""
+    """CPU seconds (user + system) of the processes taking part, from /proc (Linux); empty elsewhere.
+    With `counters_url` (the dev server's /metrics) also the server's request counters."""
 
-    def __init__(self, pids: dict[str, int]):
+    def __init__(self, pids: dict[str, int], counters_url: str | None = None):
         self.pids = pids
+        self.counters_url = counters_url
         self._tick = os.sysconf("SC_CLK_TCK") if hasattr(os, "sysconf") else 100
+
+    def counters(self) -> dict[str, float]:
+        """The server's counters now; empty without a URL or when it does not answer."""
+        if not self.counters_url:
+            return {}
+        try:
+            return server_counters.read(self.counters_url)
+        except OSError:
+            return {}
 
     def read(self) -> dict[str, float]:
         seconds = {}
@@ -41,6 +54,7 @@ class Run:
     seconds: float = 0.0
     latencies: list[float] = field(default_factory=list)
     cpu: dict[str, float] = field(default_factory=dict)  # CPU seconds per process while driving
+    server: dict[str, float] = field(default_factory=dict)  # the server's counters while driving (server_counters)
 
     @property
     def rate(self) -> float:
@@ -52,6 +66,8 @@ class Run:
         self.latencies += other.latencies
         for name, used in other.cpu.items():
             self.cpu[name] = self.cpu.get(name, 0.0) + used
+        for name, count in other.server.items():
+            self.server[name] = self.server.get(name, 0.0) + count
 
     def summary(self) -> str:
         q = statistics.quantiles(self.latencies, n=100, method="inclusive")
@@ -83,10 +99,13 @@ async def drive(
                 await fire(case, i)
                 run.latencies.append(time.perf_counter() - started)
 
+    counted = probe.counters()
     cpu, started = probe.read(), time.perf_counter()
     await asyncio.gather(*(driver() for _ in range(concurrency)))
     run.seconds = time.perf_counter() - started
     run.cpu = {name: used - cpu.get(name, used) for name, used in probe.read().items()}
+    if counted:
+        run.server = {name: count - counted.get(name, 0.0) for name, count in probe.counters().items()}
     return run
 
 

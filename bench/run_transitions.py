@@ -15,7 +15,7 @@ from pathlib import Path
 import uvicorn
 
 from api.app import create_app
-from bench import bare
+from bench import bare, server_counters
 from bench.environment import Fatal, add_sandbox_flag, api_subprocess, environment, free_port, interruptible, wait_until
 from bench.http import LeanClient
 from bench.measure import CpuProbe, Run
@@ -149,6 +149,9 @@ def main(argv: list[str] | None = None) -> int:
     if probe.read():
         for name, run in ran.items():
             print(f"{name + ':':9} {run.cpu_summary()}")
+    for name, run in ran.items():
+        if run.server:
+            print(f"{name + ':':9} {server_counters.summary(run.server, run.transitions)}")
     for name, run in ran.items():
         print(f"{name + ':':9} {run.summary()}")
     if len(ran) == 2:

@@ -23,6 +23,7 @@ from tests.histories.variants import (
     NeuantragWithPatchedTimer,
     RechtskreiswechselIgnoringPatches,
 )
+from workflows import effects, host, patches
 from workflows.processes import WORKFLOWS
 from workflows.runner import workflow_runner
 
@@ -173,8 +174,6 @@ NEWER_THAN_BASELINE: frozenset[str] = frozenset()
 def test_the_baseline_covers_every_patch_that_existed_when_it_was_made():
     """A patch the baseline left out would be asked on its own in new cases: harmless, but then
     it must be one added after the baseline (NEWER_THAN_BASELINE), not one forgotten."""
-    from workflows import effects, host, patches
-
     asked = {
         effects.RECORD_AS_ACTIVITY,
         effects.PUBLISH_CHANGES_ONLY,

@@ -1,0 +1,53 @@
+"""The Temporal dev server's own counters (its Prometheus endpoint, `--metrics-port`): what a
+path asks of the server per transition, beside the CPU it costs there."""
+
+from __future__ import annotations
+
+import re
+import urllib.request
+from collections.abc import Iterable
+
+# name{labels} value: the counters summed per (series name, service, operation)
+_SAMPLE = re.compile(r"^(\w+)\{([^}]*)\}\s+([0-9.eE+-]+)$")
+_LABEL = re.compile(r'(\w+)="([^"]*)"')
+SERIES = ("service_requests", "persistence_requests", "visibility_persistence_requests")
+
+
+def parse(lines: Iterable[str]) -> dict[str, float]:
+    """Counters by "series/service/operation" from the Prometheus text format."""
+    counts: dict[str, float] = {}
+    for line in lines:
+        found = _SAMPLE.match(line.strip())
+        if not found or found.group(1) not in SERIES:
+            continue
+        labels = dict(_LABEL.findall(found.group(2)))
+        key = f"{found.group(1)}/{labels.get('service_name', '')}/{labels.get('operation', '')}"
+        counts[key] = counts.get(key, 0.0) + float(found.group(3))
+    return counts
+
+
+def read(url: str) -> dict[str, float]:
+    with urllib.request.urlopen(url, timeout=5) as answer:
+        return parse(answer.read().decode().splitlines())
+
+
+def summary(counts: dict[str, float], transitions: int) -> str:
+    """Per transition: RPCs the frontend served, mutable-state writes, all persistence requests and
+    visibility writes (a search attribute upsert, a start, a close)."""
+
+    def total(series: str, service: str = "", operation: str = "") -> float:
+        return sum(
+            v
+            for k, v in counts.items()
+            if k.startswith(series + "/")
+            and (not service or k.split("/")[1] == service)
+            and (not operation or k.split("/")[2] == operation)
+        )
+
+    per = max(transitions, 1)
+    return (
+        f"server per transition: frontend RPCs {total('service_requests', 'frontend') / per:.2f}, "
+        f"mutable-state writes {total('persistence_requests', operation='UpdateWorkflowExecution') / per:.2f}, "
+        f"persistence requests {total('persistence_requests') / per:.2f}, "
+        f"visibility writes {total('visibility_persistence_requests') / per:.2f}"
+    )
