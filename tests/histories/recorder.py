@@ -10,7 +10,7 @@ from pathlib import Path
 from typing import Any
 
 from temporalio.api.enums.v1 import EventType
-from temporalio.client import Client, WorkflowHandle
+from temporalio.client import Client, WorkflowHandle, WorkflowQueryFailedError
 from temporalio.service import RPCError
 from temporalio.testing import WorkflowEnvironment
 from temporalio.worker import Worker
@@ -118,11 +118,31 @@ class Recorder:
             run += 1
 
     async def end(self) -> None:
-        """Terminate what is still open (children last started first), after it has settled."""
+        """Terminate what is still open (children last started first), after it has settled. The
+        cases the scenario's cases opened go too: a child outlives its terminated parent, and its
+        timers would fire through every later scenario's time skips."""
         await settle(self.client, self._open)
+        self._open += await self._opened_by(self._open)
         for wf_id in reversed(self._open):
             try:
                 await self.client.get_workflow_handle(wf_id).terminate("Aufzeichnung beendet")
             except RPCError:  # closed already
                 pass
         self._open.clear()
+
+    async def _opened_by(self, wf_ids: list[str]) -> list[str]:
+        """The workflows of the cases these cases link to (a snapshot's links name a process and a
+        case id), and of the cases those link to; not those listed already."""
+        found: list[str] = []
+        todo = list(wf_ids)
+        while todo:
+            try:
+                snap = await self.client.get_workflow_handle(todo.pop()).query("snapshot", result_type=CaseSnapshot)
+            except (RPCError, WorkflowQueryFailedError):  # not a case workflow (a coaching session)
+                continue
+            for process, case_id in snap.links.items():
+                linked = workflow_id(process, case_id)
+                if linked not in wf_ids and linked not in found:
+                    found.append(linked)
+                    todo.append(linked)
+        return found
