@@ -31,7 +31,7 @@ from persistence.migrate import upgrade
 from runtime import aio, heap
 from runtime.http_server import server_config
 from runtime.settings import Settings
-from worker.commands.devserver import temporal_binary
+from worker.commands.devserver import persistence_args, temporal_binary
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -56,7 +56,9 @@ def stop_process(proc: subprocess.Popen, grace: float = 10) -> None:
 
 
 @contextlib.contextmanager
-def dev_server(workdir: Path, db_file: Path | None, metrics_port: int | None = None) -> Iterator[tuple[str, int]]:
+def dev_server(
+    workdir: Path, db_file: Path | None, metrics_port: int | None = None, journal: str = "wal"
+) -> Iterator[tuple[str, int]]:
     port = free_port()
     command = [
         temporal_binary(),
@@ -71,7 +73,7 @@ def dev_server(workdir: Path, db_file: Path | None, metrics_port: int | None = N
         "error",
     ]
     if db_file is not None:
-        command += ["--db-filename", str(db_file)]
+        command += persistence_args(db_file, journal)
     if metrics_port is not None:
         command += ["--metrics-port", str(metrics_port)]
     with open(workdir / "temporal.log", "ab") as log:
@@ -162,11 +164,12 @@ def environment(args: argparse.Namespace, prefix: str) -> Iterator[Environment]:
         workdir = Path(tmp)
         temporal_db = None if args.in_memory else Path(args.db_file or workdir / "temporal.db")
         metrics_port = free_port()
-        address, server_pid = stack.enter_context(dev_server(workdir, temporal_db, metrics_port))
+        journal = getattr(args, "server_journal", "wal")
+        address, server_pid = stack.enter_context(dev_server(workdir, temporal_db, metrics_port, journal))
         probe = CpuProbe({"bench": os.getpid(), "temporal": server_pid}, f"http://127.0.0.1:{metrics_port}/metrics")
         database_url = stack.enter_context(fresh_database(args.database_url, workdir))
         db_kind = "postgresql (fresh database)" if args.database_url else "sqlite (temp file)"
-        server = f"file {temporal_db}" if temporal_db else "in-memory"
+        server = f"file {temporal_db} ({journal} journal)" if temporal_db else "in-memory"
         yield Environment(
             workdir, address, probe, database_url, f"temporal dev server {server} at {address}; database {db_kind}"
         )
@@ -177,6 +180,15 @@ def add_sandbox_flag(parser: argparse.ArgumentParser) -> None:
         "--sandbox",
         action="store_true",
         help="run both workers' workflows in the Temporal sandbox (FAHRPLAN_WORKFLOW_SANDBOX=true)",
+    )
+
+
+def add_journal_flag(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--server-journal",
+        choices=("wal", "delete"),
+        default="wal",
+        help="the dev server's SQLite journal: wal as `make run` (default), delete as before 2026-12-04",
     )
 
 
@@ -234,8 +246,7 @@ def dev_server_with_ui(workdir: Path) -> Iterator[tuple[str, str, int]]:
         str(port),
         "--ui-port",
         str(ui_port),
-        "--db-filename",
-        str(workdir / "temporal.db"),
+        *persistence_args(workdir / "temporal.db"),
         "--log-level",
         "error",
     ]

@@ -16,7 +16,16 @@ import uvicorn
 
 from api.app import create_app
 from bench import bare, server_counters
-from bench.environment import Fatal, add_sandbox_flag, api_subprocess, environment, free_port, interruptible, wait_until
+from bench.environment import (
+    Fatal,
+    add_journal_flag,
+    add_sandbox_flag,
+    api_subprocess,
+    environment,
+    free_port,
+    interruptible,
+    wait_until,
+)
 from bench.http import LeanClient
 from bench.measure import CpuProbe, Run
 from bench.paths import BarePath, FahrplanPath, connected
@@ -114,6 +123,7 @@ def main(argv: list[str] | None = None) -> int:
         help="run the dev server in memory instead (faster server, a harder bar for the ratio)",
     )
     add_sandbox_flag(parser)
+    add_journal_flag(parser)
     parser.add_argument(
         "--paths",
         default="bare,fahrplan",

@@ -33,7 +33,7 @@ from runtime.settings import Settings, TokenUser
 from runtime.temporal import connect, register_search_attributes
 from tests.faults.outage_support import free_port
 from tests.faults.outage_support import stop as _stop
-from worker.commands.devserver import temporal_binary
+from worker.commands.devserver import persistence_args, temporal_binary
 from workflows import search_attributes
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -66,8 +66,7 @@ class DevServer:
             "server",
             "start-dev",
             "--headless",
-            "--db-filename",
-            str(self.db_file),
+            *persistence_args(self.db_file),
             "--ip",
             "127.0.0.1",
             "--port",

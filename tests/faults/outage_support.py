@@ -31,7 +31,7 @@ import httpx
 
 from runtime.settings import Settings
 from runtime.temporal import connect, register_search_attributes
-from worker.commands.devserver import temporal_binary
+from worker.commands.devserver import persistence_args, temporal_binary
 from workflows import search_attributes
 
 BIN = Path(sys.executable).parent
@@ -196,8 +196,7 @@ class Stack:
                 "127.0.0.1",
                 "--port",
                 str(port),
-                "--db-filename",
-                str(self.workdir / "temporal.db"),
+                *persistence_args(self.workdir / "temporal.db"),
                 "--log-level",
                 "error",
             ],
