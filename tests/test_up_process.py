@@ -144,7 +144,7 @@ def test_no_secret_in_argv_in_the_ui_settings_or_in_the_output(running):
 
 def test_the_dev_server_commits_through_a_write_ahead_log(running):
     """The server's file in WAL mode with full syncs (devserver.SQLITE_PRAGMAS), not the rollback
-    journal it defaults to: the same durability at a third of the server's CPU per transition."""
+    journal it defaults to: the same durability for less of the server's CPU per transition."""
     db = running.data_dir / "temporal.db"
     with contextlib.closing(sqlite3.connect(f"file:{db}?mode=ro", uri=True)) as conn:
         assert conn.execute("PRAGMA journal_mode").fetchone() == ("wal",)
