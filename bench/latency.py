@@ -8,7 +8,7 @@ and, on its last line, `ratio=<worst fahrplan/bare p99 ratio over the levels>`.
 Information, not a test: a run that completes exits 0 whatever the ratio.
 
     .venv/bin/python bench/latency.py [--samples 1000] [--rounds 2]
-        [--in-memory | --db-file PATH] [--database-url URL]
+        [--in-memory | --db-file PATH] [--server-journal wal|delete] [--database-url URL]
 
 The environment is the one of bench/transitions.py (bench/environment.py): the
 dev server (file-backed by default, like `make run`), a fresh SQLite or

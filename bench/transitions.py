@@ -8,7 +8,8 @@ on its last line, `ratio=<fahrplan/bare>`. The ratio is information, not a
 test: a successful run exits 0 whatever it is.
 
     .venv/bin/python bench/transitions.py [--cases 50] [--transitions 10] [--concurrency 10]
-        [--rounds 2] [--api subprocess|inprocess] [--db-file PATH | --in-memory] [--database-url URL]
+        [--rounds 2] [--api subprocess|inprocess] [--db-file PATH | --in-memory] [--server-journal wal|delete]
+        [--database-url URL]
         [--paths bare,fahrplan]
 
 Everything it starts (Temporal dev server, API process, temporary files, a
