@@ -9,7 +9,7 @@ from it. Record while a bench drives one path (README, Performance, "The dev ser
     .venv/bin/python bench/server_profile.py bare.data [--against fahrplan.data] [--inclusive] [--top 40]
 
 Prints the functions with the most samples (self, or with --inclusive every function on the
-stack); with --against, both profiles side by side, sorted by the second one's excess.
+stack); with --against, both profiles as shares of their samples, the second one's largest excess first.
 """
 
 from __future__ import annotations
@@ -132,10 +132,17 @@ def main(argv: list[str] | None = None) -> int:
             print(f"{k:7d} {100 * k / n:5.1f} %  {name}")
         return 0
     m, second = profile(args.against, symbols, args.inclusive)
-    print(f"{n} and {m} samples")
-    for name in sorted(first.keys() | second.keys(), key=lambda k: first[k] - second[k])[: args.top]:
-        print(f"{first[name]:7d} {second[name]:7d} {second[name] - first[name]:+7d}  {name}")
+    print(f"{n} and {m} samples; share of each, and the second's excess in points")
+    for name, a, b in excess(first, n, second, m)[: args.top]:
+        print(f"{100 * a:6.1f} % {100 * b:6.1f} % {100 * (b - a):+6.1f}  {name}")
     return 0
+
+
+def excess(first: collections.Counter, n: int, second: collections.Counter, m: int) -> list[tuple[str, float, float]]:
+    """(function, share of the first profile's samples, share of the second's), the second's largest
+    excess first: shares, not counts, since two recordings rarely hold the same number of samples."""
+    shares = [(name, first[name] / max(n, 1), second[name] / max(m, 1)) for name in first.keys() | second.keys()]
+    return sorted(shares, key=lambda row: row[1] - row[2])
 
 
 if __name__ == "__main__":

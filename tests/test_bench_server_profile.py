@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+import collections
 import sys
 from pathlib import Path
 
 import pytest
 
-from bench.server_profile import KERNEL, GoSymbols, counts, stacks
+from bench.server_profile import KERNEL, GoSymbols, counts, excess, stacks
 
 TEMPORAL = Path(sys.executable).parent / "temporal"
 
@@ -43,3 +44,12 @@ def test_perf_script_addresses_are_relative_to_the_load_base(symbols):
 def test_a_file_without_go_symbols_is_refused():
     with pytest.raises(ValueError, match=r"gopclntab|ELF"):
         GoSymbols(Path(sys.executable).resolve())
+
+
+def test_against_compares_shares_not_counts():
+    # The second recording is twice as long: gzip doubles in count but keeps its share; sqlite's share grows.
+    first = collections.Counter({"gzip": 10, "sqlite": 10})
+    second = collections.Counter({"gzip": 20, "sqlite": 40})
+    rows = excess(first, 100, second, 200)
+    assert [name for name, *_ in rows] == ["sqlite", "gzip"]
+    assert rows[0] == ("sqlite", 0.1, 0.2) and rows[1] == ("gzip", 0.1, 0.1)
