@@ -30,6 +30,7 @@ from notifications.absender import absender
 from persistence import audit, policies, resets
 from persistence import models as m
 from persistence.db import Database, as_utc
+from persistence.prepared import Prepared
 from runtime.metrics import TRANSITIONS
 from runtime.settings import Briefkopf
 from statemachines.policy import Policy
@@ -60,10 +61,13 @@ UNKNOWN_PERSON = {
 # statement built per call, one compiled form per statement (bench/transitions.py measures it).
 _cases, _events, _tasks = m.Case.__table__, m.CaseEvent.__table__, m.Task.__table__
 _requests, _people, _outbox = m.TransitionRequest.__table__, m.Person.__table__, m.Notification.__table__
-CASE_ROW = select(_cases.c.version, _cases.c.links, _cases.c.person_id, _cases.c.process, _cases.c.policy_id).where(
-    _cases.c.case_id == bindparam("case_id")
+CASE_ROW = Prepared(
+    select(_cases.c.version, _cases.c.links, _cases.c.person_id, _cases.c.process, _cases.c.policy_id).where(
+        _cases.c.case_id == bindparam("case_id")
+    )
 )
 # R19: an invitation still in the outbox is withdrawn when the case moves on or the appointment is rebooked.
+# (Not prepared: its IN list is an expanding parameter. It runs when a case enters a state.)
 WITHDRAW_INVITATIONS = (
     update(_outbox)
     .where(
@@ -73,8 +77,10 @@ WITHDRAW_INVITATIONS = (
     )
     .values(status="zurueckgezogen")
 )
-START_LETTERS = select(_outbox.c.template).where(_outbox.c.case_id == bindparam("case_id"), _outbox.c.sequence == 0)
-MARK_APPLIED = (  # a request id is bound to its case and trigger: another case's request is never marked
+START_LETTERS = Prepared(
+    select(_outbox.c.template).where(_outbox.c.case_id == bindparam("case_id"), _outbox.c.sequence == 0)
+)
+MARK_APPLIED = Prepared(  # a request id is bound to its case and trigger: another case's request is never marked
     update(_requests)
     .where(
         _requests.c.request_id == bindparam("b_request_id"),
@@ -85,7 +91,7 @@ MARK_APPLIED = (  # a request id is bound to its case and trigger: another case'
     .returning(_requests.c.actor, _requests.c.comment)
 )
 READ_MODEL_COLUMNS = ("state", "facts", "deadlines", "deadline", "overdue", "final", "version", "links", "updated_at")
-MOVE_READ_MODEL = (
+MOVE_READ_MODEL = Prepared(
     update(_cases)
     .where(_cases.c.case_id == bindparam("b_case_id"), _cases.c.version < bindparam("b_sequence"))
     .values({name: bindparam(name) for name in READ_MODEL_COLUMNS})
@@ -93,17 +99,25 @@ MOVE_READ_MODEL = (
 )
 # A change of regime (R62) also changes the case's policy: the API decides with it from then on.
 MOVE_POLICY = update(_cases).where(_cases.c.case_id == bindparam("b_case_id")).values(policy_id=bindparam("policy_id"))
-CLOSE_TASKS = (
+_CLOSE_TASKS = (
     update(_tasks)
     .where(_tasks.c.case_id == bindparam("b_case_id"), _tasks.c.status == "offen")
     .values(status="erledigt", closed_at=bindparam("closed_at"), closed_by_sequence=bindparam("closed_by_sequence"))
 )
-CLOSE_STATE_TASKS = CLOSE_TASKS.where(_tasks.c.state == bindparam("b_state"))
-CLOSE_KIND_TASKS = CLOSE_TASKS.where(_tasks.c.kind.in_(bindparam("b_kinds", expanding=True)))
-PERSON_ROW = select(
-    *(_people.c[name] for name in ("vorname", "nachname", "strasse", "plz", "ort", "geburtsdatum"))
-).where(_people.c.person_id == bindparam("person_id"))
-RECENT_EVENTS = (
+CLOSE_TASKS = Prepared(_CLOSE_TASKS)
+CLOSE_STATE_TASKS = Prepared(_CLOSE_TASKS.where(_tasks.c.state == bindparam("b_state")))
+# An expanding IN: not prepared (it runs for internal steps that resolve a task).
+CLOSE_KIND_TASKS = _CLOSE_TASKS.where(_tasks.c.kind.in_(bindparam("b_kinds", expanding=True)))
+TASK_COLUMNS = ("case_id", "sequence", "kind", "role", "title", "priority", "vorrang", "due", "state", "status")
+OPEN_TASKS = Prepared(insert(_tasks).values({name: bindparam(name) for name in (*TASK_COLUMNS, "created_at")}))
+LETTER_COLUMNS = ("case_id", "sequence", "template", "channel", "subject", "body", "status", "created_at")
+ADD_LETTERS = Prepared(insert(_outbox).values({name: bindparam(name) for name in LETTER_COLUMNS}))
+PERSON_ROW = Prepared(
+    select(*(_people.c[name] for name in ("vorname", "nachname", "strasse", "plz", "ort", "geburtsdatum"))).where(
+        _people.c.person_id == bindparam("person_id")
+    )
+)
+RECENT_EVENTS = Prepared(
     select(
         _events.c.sequence, _events.c.occurred_at, _events.c.trigger, _events.c.role, _events.c.actor, _events.c.comment
     )
@@ -176,7 +190,7 @@ class CaseActivities:
         if not _recorded(prev, rec):
             return True, self._write(session, rec, prev)
         if rec.sequence == 0:  # a start found recorded: only ever by a workflow of the case's own process
-            case = session.execute(CASE_ROW, {"case_id": rec.case_id}).first()
+            case = CASE_ROW.first(session, {"case_id": rec.case_id})
             _same_process(case, rec)
             if rec.letters:  # the API opened the case and wrote its first event; it renders no letters
                 self._start_letters(session, case, rec)
@@ -212,7 +226,7 @@ class CaseActivities:
         return True, self._write(session, rec.model_copy(update={"sequence": marked.sequence + 1}), marked)
 
     def _write(self, session: Session, rec: TransitionRecord, prev: audit.Head | None) -> str:
-        case = session.execute(CASE_ROW, {"case_id": rec.case_id}).first()
+        case = CASE_ROW.first(session, {"case_id": rec.case_id})
         if case is None:
             if rec.sequence != 0:
                 raise LookupError(f"case {rec.case_id}: no read-model row for event {rec.sequence}")
@@ -225,7 +239,7 @@ class CaseActivities:
         _update_read_model(session, case, rec)
         _close_tasks(session, rec)
         if rec.tasks:
-            session.execute(insert(_tasks), _open_tasks(rec))
+            OPEN_TASKS.execute(session, _open_tasks(rec))
         hook = self._hooks.get(rec.process)
         extra = hook(session, rec) if hook else {}
         if rec.entered or rec.final:
@@ -237,7 +251,7 @@ class CaseActivities:
 
     def _start_letters(self, session: Session, case, rec: TransitionRecord) -> None:
         """The start's letters (e.g. a meldetermin's invitation) the outbox does not hold yet: once each."""
-        written = set(session.execute(START_LETTERS, {"case_id": rec.case_id}).scalars())
+        written = set(START_LETTERS.execute(session, {"case_id": rec.case_id}).scalars())
         missing = [template for template in rec.letters if template not in written]
         if case is None or not missing:
             return
@@ -248,8 +262,8 @@ class CaseActivities:
 
     def _write_letters(self, session: Session, case, rec: TransitionRecord, templates, context: dict[str, Any]) -> None:
         standort = rec.facts.get("standort")
-        session.execute(
-            insert(_outbox),
+        ADD_LETTERS.execute(
+            session,
             [
                 _letter(rec, template, {**context, "absender": absender(self._briefkopf, template, standort)})
                 for template in templates
@@ -257,8 +271,8 @@ class CaseActivities:
         )
 
     def _letter_context(self, session: Session, case, rec: TransitionRecord, dumped: dict[str, Any]) -> dict[str, Any]:
-        person = session.execute(PERSON_ROW, {"person_id": case.person_id}).first() if case.person_id else None
-        history = session.execute(RECENT_EVENTS, {"case_id": rec.case_id}).all()
+        person = PERSON_ROW.first(session, {"person_id": case.person_id}) if case.person_id else None
+        history = RECENT_EVENTS.all(session, {"case_id": rec.case_id})
         declared = PROCESSES.get(rec.process)
         policy = rec.policy or (self._policy(session, case.policy_id) if case.policy_id else None) or Policy()
         return {
@@ -334,8 +348,8 @@ def _update_read_model(session: Session, case, rec: TransitionRecord) -> None:
     if rec.sequence <= case.version:
         return
     values = read_model.of_record(rec, case.links)
-    session.execute(
-        MOVE_READ_MODEL, {**values, "regime": rec.regime, "b_case_id": rec.case_id, "b_sequence": rec.sequence}
+    MOVE_READ_MODEL.execute(
+        session, {**values, "regime": rec.regime, "b_case_id": rec.case_id, "b_sequence": rec.sequence}
     )
     if rec.policy is not None:  # a change of regime carries the case's new policy
         key = policies.store(session, rec.policy, as_utc(rec.occurred_at), rec.regime)
@@ -347,9 +361,9 @@ def _append_event(session: Session, rec: TransitionRecord, prev: audit.Head | No
     if rec.request_id:
         # Marks the request applied (200) in the same transaction: a client retrying it with its
         # Idempotency-Key after a lost answer learns that it took effect (api/usecases/case_commands.py).
-        request = session.execute(
-            MARK_APPLIED, {"b_request_id": rec.request_id, "b_case_id": rec.case_id, "b_trigger": rec.trigger}
-        ).first()
+        request = MARK_APPLIED.first(
+            session, {"b_request_id": rec.request_id, "b_case_id": rec.case_id, "b_trigger": rec.trigger}
+        )
     if request is not None:
         actor, comment = request.actor, request.comment
     else:
@@ -376,9 +390,9 @@ def _close_tasks(session: Session, rec: TransitionRecord) -> None:
     or an internal step that names their kind."""
     params = {"b_case_id": rec.case_id, "closed_at": as_utc(rec.occurred_at), "closed_by_sequence": rec.sequence}
     if rec.final:
-        session.execute(CLOSE_TASKS, params)
+        CLOSE_TASKS.execute(session, params)
     elif rec.entered and rec.source is not None:
-        session.execute(CLOSE_STATE_TASKS, {**params, "b_state": rec.source})
+        CLOSE_STATE_TASKS.execute(session, {**params, "b_state": rec.source})
     elif rec.closes:  # an internal step that resolves a task of the state (R17: the next one opens)
         session.execute(CLOSE_KIND_TASKS, {**params, "b_kinds": list(rec.closes)})
 
@@ -419,7 +433,7 @@ def _letter(rec: TransitionRecord, template: str, context: dict[str, Any]) -> di
 
 def _person(person) -> dict[str, Any]:
     """The letter's addressee from a PERSON_ROW row (None: unknown or erased)."""
-    return dict(UNKNOWN_PERSON) if person is None else dict(person._mapping)
+    return dict(UNKNOWN_PERSON) if person is None else person._asdict()
 
 
 def _history_item(process: str, event) -> dict[str, Any]:

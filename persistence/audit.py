@@ -30,6 +30,7 @@ from sqlalchemy.orm import Session
 
 from persistence import models as m
 from persistence.db import AUDIT_KEYS_INFO, as_utc
+from persistence.prepared import Prepared
 
 GENESIS = "0" * 64
 UNKEYED = "sha256"  # key_id of the events hashed without a key, before migration 0008
@@ -165,8 +166,8 @@ class Head(NamedTuple):
 
 
 _events = m.CaseEvent.__table__
-# Built once: both run on every transition (activities/cases.py).
-HEAD = (
+# Built once and prepared (persistence/prepared.py): both run on every transition (activities/cases.py).
+HEAD = Prepared(
     select(_events.c.sequence, _events.c.hash)
     .where(_events.c.case_id == bindparam("case_id"))
     .order_by(_events.c.sequence.desc())
@@ -175,13 +176,30 @@ HEAD = (
 HASH_AT = select(_events.c.hash).where(
     _events.c.case_id == bindparam("case_id"), _events.c.sequence == bindparam("sequence")
 )
-APPEND = insert(_events)
+EVENT_COLUMNS = (
+    "case_id",
+    "sequence",
+    "trigger",
+    "from_state",
+    "to_state",
+    "actor",
+    "role",
+    "comment",
+    "comment_digest",
+    "data",
+    "occurred_at",
+    "prev_hash",
+    "key_id",
+    "regime",
+    "hash",
+)
+APPEND = Prepared(insert(_events).values({name: bindparam(name) for name in EVENT_COLUMNS}))  # event_row's columns
 
 
 def head(session: Session, case_id: str) -> Head | None:
     """The case's last event: one indexed query on (case_id, sequence). Sync code: it runs inside
     `Database.run` (async callers: `await session.run_sync(head, case_id)`)."""
-    found = session.execute(HEAD, {"case_id": case_id}).first()
+    found = HEAD.first(session, {"case_id": case_id})
     return Head(found.sequence, found.hash) if found else None
 
 
@@ -204,5 +222,5 @@ def append_event(session: Session, *, prev: Head | None, **fields: Any) -> str:
     """Insert the next event of a case after `prev` (None: the first); returns its hash.
     The unique (case_id, sequence) turns a concurrent duplicate into an IntegrityError."""
     row = event_row(keys=session_keys(session), prev_hash=prev.hash if prev else GENESIS, **fields)
-    session.execute(APPEND, row)
+    APPEND.execute(session, row)
     return row["hash"]

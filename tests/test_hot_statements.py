@@ -53,7 +53,7 @@ def test_hot_statement_is_core(session, name):
     event.listen(session, "do_orm_execute", listener)
     try:
         statement, params = STATEMENTS[name]
-        session.execute(statement, params).all()
+        session.execute(getattr(statement, "statement", statement), params).all()  # a Prepared one's statement
     finally:
         event.remove(session, "do_orm_execute", listener)
     assert seen == [False], f"{name}: an ORM statement"

@@ -165,8 +165,8 @@ async def test_run_error_rolls_back_everything(database: Database):
         await database.run(write)
     with pytest.raises(IntegrityError):  # a database error reaches the caller as itself
         await database.run(
-            lambda session: session.execute(
-                audit.APPEND,
+            lambda session: audit.APPEND.execute(
+                session,
                 audit.event_row(
                     keys=TEST_AUDIT_KEYS,
                     case_id="missing",

@@ -21,6 +21,7 @@ from api.schemas.tasks import TaskCreate, TaskPublic, TaskReassign
 from api.usecases.actors import User
 from persistence import models as m
 from persistence.db import Database, as_utc
+from persistence.prepared import Prepared
 from statemachines.policy import Policy
 from statemachines.refusals import DomainError, conflict, invalid, role_not_allowed, unknown
 from statemachines.roles import ADD_TASKS, REASSIGN_ANY_TASK, STAFF_ROLES
@@ -133,7 +134,7 @@ def inbox_query(
 
 
 # Core rows, built once: read after every transition for its answer (no ORM objects to load).
-CASE_OPEN_TASKS = (
+CASE_OPEN_TASKS = Prepared(
     select(*_tasks.c).where(_tasks.c.case_id == bindparam("b_case_id"), _tasks.c.status == OFFEN).order_by(*INBOX_ORDER)
 )
 
@@ -141,7 +142,7 @@ CASE_OPEN_TASKS = (
 def open_tasks(session: Session, case_id: str) -> list[TaskPublic]:
     """The case's open tasks, every role's, in inbox order. Sync (`Database.run`, `run_sync`)."""
     now = datetime.now(UTC)
-    return [task_public(t, now) for t in session.execute(CASE_OPEN_TASKS, {"b_case_id": case_id})]
+    return [task_public(t, now) for t in CASE_OPEN_TASKS.all(session, {"b_case_id": case_id})]
 
 
 T = TypeVar("T")
