@@ -22,12 +22,26 @@ from api.schemas.cases import CaseCreate, TransitionCreate
 from api.usecases.actors import User
 from persistence import models as m
 from persistence.db import Database
+from persistence.prepared import Prepared
 from statemachines.refusals import DomainError, Refusal, invalid
 from statemachines.spec import START_TRIGGER
 
 _requests = m.TransitionRequest.__table__
-REMEMBER = insert(_requests)
-KEEP_ANSWER = (
+REQUEST_COLUMNS = (
+    "request_id",
+    "case_id",
+    "actor",
+    "role",
+    "trigger",
+    "comment",
+    "idempotency_key",
+    "fingerprint",
+    "status_code",
+    "response",
+    "created_at",
+)
+REMEMBER = Prepared(insert(_requests).values({name: bindparam(name) for name in REQUEST_COLUMNS}))
+KEEP_ANSWER = Prepared(
     update(_requests)
     .where(_requests.c.request_id == bindparam("b_request_id"))
     .values(status_code=bindparam("status_code"), response=bindparam("response"))
@@ -110,9 +124,31 @@ async def remember(
     db: Database, case_id: str, body: TransitionCreate, user: User, role: str, key: str | None, digest: str
 ) -> str:
     """Store who asks and why; the new request id (a concurrent twin's, for the same key)."""
-    request_id = str(uuid.uuid4())
-    row = {
-        "request_id": request_id,
+    row = _request_row(case_id, body, user, role, key, digest)
+    request_id = row["request_id"]
+    try:
+        await db.run(lambda session: REMEMBER.execute(session, row))
+    except IntegrityError:  # the same key raced in concurrently: join the first request
+        found = await db.run(lambda session: earlier(session, user, key), read_only=True)
+        if found is None:  # not the key's constraint
+            raise
+        same_request(found, digest)
+        return found.request_id
+    return request_id
+
+
+def remember_in(session: Session, case_id: str, body: TransitionCreate, user: User, role: str, digest: str) -> str:
+    """`remember` for a request without Idempotency-Key, inside the caller's transaction (no twin can race it)."""
+    row = _request_row(case_id, body, user, role, None, digest)
+    REMEMBER.execute(session, row)
+    return row["request_id"]
+
+
+def _request_row(
+    case_id: str, body: TransitionCreate, user: User, role: str, key: str | None, digest: str
+) -> dict[str, Any]:
+    return {
+        "request_id": str(uuid.uuid4()),
         "case_id": case_id,
         "actor": user.user,
         "role": role,
@@ -124,15 +160,6 @@ async def remember(
         "response": None,
         "created_at": datetime.now(UTC),
     }
-    try:
-        await db.run(lambda session: session.execute(REMEMBER, row))
-    except IntegrityError:  # the same key raced in concurrently: join the first request
-        found = await db.run(lambda session: earlier(session, user, key), read_only=True)
-        if found is None:  # not the key's constraint
-            raise
-        same_request(found, digest)
-        return found.request_id
-    return request_id
 
 
 def remember_start(session: Session, case_id: str, user: User, role: str, key: str, digest: str, now: datetime) -> None:
@@ -150,12 +177,12 @@ def remember_start(session: Session, case_id: str, user: User, role: str, key: s
         "response": None,
         "created_at": now,
     }
-    session.execute(REMEMBER, row)
+    session.execute(REMEMBER.statement, row)  # in an async session's run_sync: not the prepared form
 
 
 async def keep(db: Database, request_id: str, answer: dict[str, Any]) -> None:
     params = {"b_request_id": request_id, "status_code": APPLIED, "response": answer}
-    await db.run(lambda session: session.execute(KEEP_ANSWER, params))
+    await db.run(lambda session: KEEP_ANSWER.execute(session, params))
 
 
 async def keep_refusal(db: Database, request_id: str, refused: StepRefused) -> None:

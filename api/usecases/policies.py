@@ -69,6 +69,10 @@ class CasePolicies:
             machine = self.machine_for(process, policy, self.regime(regime), key)
         return machine
 
+    def cached_machine(self, process: str, policy_id: str | None, regime: str | None = None) -> CaseMachine | None:
+        """The machine `machine` would give, when it needs no database read; else None."""
+        return self._machines.get((process, policy_id or self.current_id, regime))
+
     def machine_for(self, process: str, policy: Policy, regime: Regime, key: str | None = None) -> CaseMachine:
         cache = (process, key or policies.policy_id(policies.policy_values(policy), regime.name), regime.name)
         machine = self._machines.get(cache)

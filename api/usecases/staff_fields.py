@@ -19,6 +19,11 @@ from statemachines.refusals import invalid_payload
 STAFF_FIELDS = frozenset({"fachkraft", "schlichtungsperson", "beteiligte_fachkraefte"})
 
 
+def names_staff(values: Mapping[str, Any]) -> bool:
+    """Whether `values` hold a staff-id field at all (then `require_known_staff` reads the directory)."""
+    return not STAFF_FIELDS.isdisjoint(values)
+
+
 def _named(values: Mapping[str, Any], where: str) -> list[tuple[list[Any], str]]:
     found: list[tuple[list[Any], str]] = []
     for name in sorted(STAFF_FIELDS & set(values)):
