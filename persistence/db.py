@@ -187,8 +187,7 @@ class Database:
             async with factory() as session, session.begin():
                 yield session
             return
-        # Bounded like SQLite's own busy timeout, so a mistake (a nested write) fails instead of hanging.
-        await asyncio.wait_for(self._writer.acquire(), timeout=SQLITE_BUSY_TIMEOUT_MS / 1000)
+        await self._acquire_writer()
         try:
             async with self.sessions() as session, session.begin():
                 yield session
@@ -217,7 +216,7 @@ class Database:
         context = contextvars.copy_context()  # e.g. the activity's, for activity.logger (as asyncio.to_thread)
         if read_only or self._writer is None:
             return await loop.run_in_executor(self._threads, context.run, transaction)
-        await asyncio.wait_for(self._writer.acquire(), timeout=SQLITE_BUSY_TIMEOUT_MS / 1000)
+        await self._acquire_writer()
         try:
             done = loop.run_in_executor(self._threads, context.run, transaction)
         except BaseException:
@@ -233,6 +232,15 @@ class Database:
         for code that runs in a thread of its own, e.g. the worker's metrics endpoint on a scrape."""
         with self._sync_read_sessions() as session, session.begin():
             return work(session)
+
+    async def _acquire_writer(self) -> None:
+        """The writer lock; bounded like SQLite's own busy timeout, so a mistake (a nested write)
+        fails instead of hanging (a nested write finds it held). A free lock is taken at once, behind
+        any waiter still to wake (wait_for would cost a task, ~30 us, on every write)."""
+        if self._writer.locked():
+            await asyncio.wait_for(self._writer.acquire(), timeout=SQLITE_BUSY_TIMEOUT_MS / 1000)
+        else:
+            await self._writer.acquire()
 
     def _release_writer(self, done: asyncio.Future) -> None:
         self._writer.release()
