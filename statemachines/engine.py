@@ -49,6 +49,10 @@ class _Model:
         self.taken: Transition | None = None
 
 
+SHARED_LIMIT = 256  # machines kept by CaseMachine.shared (processes x regimes x policies in use)
+_SHARED: dict[tuple[int, Policy], CaseMachine] = {}
+
+
 class CaseMachine:
     def __init__(self, process: Process, policy: Policy | None = None):
         self.process = process
@@ -66,6 +70,21 @@ class CaseMachine:
         # and reused. A step takes one for itself (list.pop and append are atomic: API threads
         # sharing a machine never share a model) and resets its state and facts.
         self._spare: list[_Model] = []
+
+    @classmethod
+    def shared(cls, process: Process, policy: Policy | None = None) -> CaseMachine:
+        """The machine for `process` (a regime's variant) and `policy`, one for every case that
+        decides with them: building one costs about half a millisecond (every transition bound
+        into the library's Machine), on each workflow start and replay, while a machine holds
+        nothing of a case (a step takes a spare model for itself, see above)."""
+        policy = policy or Policy()
+        key = (id(process), policy)
+        found = _SHARED.get(key)
+        if found is None or found.process is not process:  # an id can be reused once a process is gone
+            if len(_SHARED) >= SHARED_LIMIT:
+                _SHARED.clear()
+            found = _SHARED[key] = cls(process, policy)
+        return found
 
     def _config(self, t: Transition) -> dict[str, Any]:
         policy = self.policy

@@ -76,7 +76,7 @@ class CaseWorkflow:
         # The process as it exists under the case's regime (R61): its variant states and triggers.
         self._process = for_regime(get_process(inp.process), self._regime)
         inp = self._patched_policy(inp)
-        self._machine = CaseMachine(self._process, inp.policy)
+        self._machine = CaseMachine.shared(self._process, inp.policy)
         self._effects = CaseEffects(self._process, inp, self._patched)
         self._input = inp
         self._started = inp.continued is not None  # a continued run was recorded before
@@ -329,7 +329,7 @@ class CaseWorkflow:
         process = self._variant(req.regime)
         if self._policy_before:  # a case under an old rule keeps it under the new regime too (PolicyPatch)
             req = req.model_copy(update={"policy": req.policy.model_copy(update=self._policy_before)})
-        machine = CaseMachine(process, req.policy)
+        machine = CaseMachine.shared(process, req.policy)
         facts = self._facts()
         deadlines = [
             DeadlineInfo.of(p)
