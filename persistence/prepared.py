@@ -61,7 +61,7 @@ class Prepared:
             rows = form.rows(cursor.fetchall()) if form.columns and not many else []
             return Rows(rows, cursor.rowcount)
         except connection.dialect.loaded_dbapi.Error as error:
-            raise DBAPIError.instance(form.sql, args, error, connection.dialect.loaded_dbapi.Error) from error
+            raise _wrapped(connection, cursor, form.sql, args, error) from error
         finally:
             cursor.close()
 
@@ -150,6 +150,17 @@ class _Form:
         return [
             make._make([p(v) if p is not None else v for p, v in zip(processors, row, strict=True)]) for row in fetched
         ]
+
+
+def _wrapped(connection: Connection, cursor: Any, sql: str, args: Any, error: Exception) -> DBAPIError:
+    """The driver's error as SQLAlchemy raises it; a lost connection (PostgreSQL restarted) is
+    invalidated as SQLAlchemy would, so the pool does not hand it out again."""
+    dialect = connection.dialect
+    lost = dialect.is_disconnect(error, connection.connection.dbapi_connection, cursor)
+    if lost:
+        connection.invalidate(error)
+    base = dialect.loaded_dbapi.Error
+    return DBAPIError.instance(sql, args, error, base, connection_invalidated=lost, dialect=dialect)
 
 
 def _default(bind: BindParameter) -> Any:

@@ -7,14 +7,17 @@ from __future__ import annotations
 import uuid
 from datetime import UTC, date, datetime, timedelta
 
+import psycopg
 import pytest
-from sqlalchemy import bindparam, create_engine, insert, select, update
+from sqlalchemy import bindparam, create_engine, insert, make_url, select, text, update
 from sqlalchemy.dialects import sqlite
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy.exc import IntegrityError, OperationalError
 
 from persistence import models as m
+from persistence.db import Database
+from persistence.migrate import upgrade
 from persistence.prepared import Prepared
-from tests.dbfixtures import add_person
+from tests.dbfixtures import TEST_AUDIT_KEYS, add_person
 
 _cases, _people, _tasks = m.Case.__table__, m.Person.__table__, m.Task.__table__
 AT = datetime(2026, 12, 5, 8, 30, 15, 123456, tzinfo=UTC)
@@ -156,3 +159,24 @@ def test_expanding_parameters_are_refused():
     statement = select(_tasks.c.kind).where(_tasks.c.kind.in_(bindparam("kinds", expanding=True)))
     with pytest.raises(ValueError, match="expanding"):
         Prepared(statement)._form(sqlite.dialect())
+
+
+async def test_a_lost_postgresql_connection_is_an_operational_error_and_not_reused(postgres_database):
+    """PostgreSQL ends the session's backend: the statement fails as SQLAlchemy's OperationalError,
+    the connection is invalidated, and the next transaction gets a working one."""
+    upgrade(postgres_database)
+    database = Database(postgres_database, audit_keys=TEST_AUDIT_KEYS)
+    try:
+
+        def cut(session):
+            pid = session.execute(text("SELECT pg_backend_pid()")).scalar()
+            with psycopg.connect(make_url(postgres_database).render_as_string(hide_password=False)) as admin:
+                admin.execute("SELECT pg_terminate_backend(%s)", (pid,))
+            Prepared(CASE).first(session, {"case_id": "c-1"})
+
+        with pytest.raises(OperationalError) as lost:
+            await database.run(cut)
+        assert lost.value.connection_invalidated
+        assert await database.run(lambda session: Prepared(CASE).first(session, {"case_id": "c-1"})) is None
+    finally:
+        await database.dispose()
