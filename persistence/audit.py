@@ -176,24 +176,8 @@ HEAD = Prepared(
 HASH_AT = select(_events.c.hash).where(
     _events.c.case_id == bindparam("case_id"), _events.c.sequence == bindparam("sequence")
 )
-EVENT_COLUMNS = (
-    "case_id",
-    "sequence",
-    "trigger",
-    "from_state",
-    "to_state",
-    "actor",
-    "role",
-    "comment",
-    "comment_digest",
-    "data",
-    "occurred_at",
-    "prev_hash",
-    "key_id",
-    "regime",
-    "hash",
-)
-APPEND = Prepared(insert(_events).values({name: bindparam(name) for name in EVENT_COLUMNS}))  # event_row's columns
+EVENT_COLUMNS = (*HASHED, "comment", "prev_hash", "key_id", "regime", "hash")  # every column event_row gives
+APPEND = Prepared(insert(_events).values({name: bindparam(name) for name in EVENT_COLUMNS}))
 
 
 def head(session: Session, case_id: str) -> Head | None:
