@@ -72,11 +72,6 @@ class Prepared:
     def all(self, session: Session | Connection, params: Mapping[str, Any]) -> list[Any]:
         return self.execute(session, params).rows
 
-    def scalar(self, session: Session | Connection, params: Mapping[str, Any]) -> Any:
-        """The first column of the first row, or None."""
-        row = self.first(session, params)
-        return None if row is None else row[0]
-
 
 class Rows:
     """The rows a prepared statement returned (named tuples) and the driver's row count."""

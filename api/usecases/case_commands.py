@@ -315,11 +315,11 @@ class CaseCommands:
         person,
         machine: CaseMachine,
         body: TransitionCreate,
-        data,
+        data: dict[str, Any],
         user: User,
         role: str,
         request_id: str,
-        key,
+        key: str | None,
     ) -> dict[str, Any]:
         """The signed request to the workflow; its answer as CasePublic JSON (kept for the key)."""
         case_id = case.case_id

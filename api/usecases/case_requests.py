@@ -177,7 +177,7 @@ def remember_start(session: Session, case_id: str, user: User, role: str, key: s
         "response": None,
         "created_at": now,
     }
-    session.execute(REMEMBER.statement, row)  # in an async session's run_sync: not the prepared form
+    REMEMBER.execute(session, row)  # in an async session's run_sync: as session.execute
 
 
 async def keep(db: Database, request_id: str, answer: dict[str, Any]) -> None:
