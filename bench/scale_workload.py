@@ -25,7 +25,11 @@ PLAN = {
     "schritte": [{"was": "Jede Woche zwei Bewerbungen schreiben.", "wer": "elb", "bis": "2031-03-31"}],
 }
 
-# (process, weight %, opening role, [(trigger, role, data), ...]); facts come from start_facts
+# A case whose legal start lies before 1 July 2026 runs under the 2023 law (R61); only there is
+# there a Schlichtung (R62), so the cases that reach it are opened so.
+LAW_2023 = {"rechtlicher_beginn": "2026-06-30"}
+# (process, weight %, opening role, [(trigger, role, data), ...][, more of the start's body]);
+# facts come from start_facts
 CLEARING = ("an_clearing_uebergeben", "egs", {"uebergabe": "warm"})
 ANALYSE = ("potenzialanalyse_abgeschlossen", "ifk", {})
 UEBERGABE = ("uebergabe_vereinbart", "ifk", {"termin": SOON})
@@ -41,7 +45,7 @@ MIX = [
     ("kooperationsplan", 7, "ifk", [ANALYSE]),
     ("kooperationsplan", 5, "ifk", [ANALYSE, ("plan_vereinbart", "ifk", PLAN)]),
     ("kooperationsplan", 1, "ifk", [ANALYSE, ("keine_einigung", "ifk", {})]),
-    ("kooperationsplan", 2, "ifk", [ANALYSE, ("schlichtung_beantragt", "ifk", {"initiiert_von": "elb"})]),
+    ("kooperationsplan", 2, "ifk", [ANALYSE, ("schlichtung_beantragt", "ifk", {"initiiert_von": "elb"})], LAW_2023),
     ("gruppencoaching", 4, "ifk", []),
     ("gruppencoaching", 3, "ifk", [UEBERGABE]),
     ("gruppencoaching", 2, "ifk", [UEBERGABE, ("teilnahme_begonnen", "ifk", {})]),
@@ -95,10 +99,9 @@ class Cases:
         return r.json()
 
     async def make(self, profile: tuple, rng: random.Random) -> None:
-        process, _, opener, steps = profile
-        case = await self.post(
-            "/cases", opener, {"process": process, "person": PERSON, "facts": start_facts(process, rng)}
-        )
+        process, _, opener, steps, *start = profile
+        body = {"process": process, "person": PERSON, "facts": start_facts(process, rng), **(start[0] if start else {})}
+        case = await self.post("/cases", opener, body)
         self.made.append((process, case["case_id"]))
         for trigger, role, data in steps:
             await self.post(f"/cases/{case['case_id']}/transitions", role, {"trigger": trigger, "data": data})
