@@ -10,8 +10,10 @@ its parameters with their type processors (UTCDateTime, JSON) and its result col
 On an async engine's connection (`run_sync`) it runs as `session.execute` would. Otherwise it
 runs inside the session's transaction (the connection the session began, BEGIN IMMEDIATE on
 SQLite included), and driver errors become SQLAlchemy's (IntegrityError, OperationalError), as
-with `session.execute`. Statements with expanding parameters (`in_()`) cannot be prepared: they
-are refused when first run, and stay with `session.execute`.
+with `session.execute`. Unlike `session.execute` it does not flush the session's pending ORM
+objects first: flush before a prepared statement that must see them (record_transition does
+after creating a case's row). Statements with expanding parameters (`in_()`) cannot be
+prepared: they are refused when first run, and stay with `session.execute`.
 """
 
 from __future__ import annotations
