@@ -89,9 +89,6 @@ class Rows:
     def scalars(self) -> list[Any]:
         return [row[0] for row in self.rows]
 
-    def __iter__(self):
-        return iter(self.rows)
-
 
 class _Form:
     """A statement as one dialect runs it: SQL, parameters in order with their processors, result columns."""

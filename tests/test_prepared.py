@@ -35,6 +35,7 @@ MOVE = (
     .returning(_cases.c.state, _cases.c.updated_at)
 )
 TASK_COLUMNS = ("case_id", "sequence", "kind", "role", "title", "priority", "due", "state", "status", "created_at")
+CASE_COLUMNS = ("case_id", "process", "workflow_id", "created_at", "state", "facts", "deadlines", "overdue", "final")
 ADD_TASK = insert(_tasks).values({name: bindparam(name) for name in TASK_COLUMNS})
 
 
@@ -143,9 +144,6 @@ async def test_driver_errors_are_sqlalchemy_errors_and_roll_back(database):
         await database.run(twice)
     async with database.unit_of_work(read_only=True) as session:
         assert (await session.get(m.Case, case_id)).state == "antrag_eingegangen"  # the update rolled back too
-
-
-CASE_COLUMNS = ("case_id", "process", "workflow_id", "created_at", "state", "facts", "deadlines", "overdue", "final")
 
 
 def test_a_missing_parameter_is_named():

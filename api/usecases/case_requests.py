@@ -124,7 +124,7 @@ async def remember(
     db: Database, case_id: str, body: TransitionCreate, user: User, role: str, key: str | None, digest: str
 ) -> str:
     """Store who asks and why; the new request id (a concurrent twin's, for the same key)."""
-    row = _request_row(case_id, body, user, role, key, digest)
+    row = _request_row(case_id, body.trigger, body.comment, user, role, key, digest)
     request_id = row["request_id"]
     try:
         await db.run(lambda session: REMEMBER.execute(session, row))
@@ -139,44 +139,40 @@ async def remember(
 
 def remember_in(session: Session, case_id: str, body: TransitionCreate, user: User, role: str, digest: str) -> str:
     """`remember` for a request without Idempotency-Key, inside the caller's transaction (no twin can race it)."""
-    row = _request_row(case_id, body, user, role, None, digest)
+    row = _request_row(case_id, body.trigger, body.comment, user, role, None, digest)
     REMEMBER.execute(session, row)
     return row["request_id"]
 
 
 def _request_row(
-    case_id: str, body: TransitionCreate, user: User, role: str, key: str | None, digest: str
+    case_id: str,
+    trigger: str,
+    comment: str | None,
+    user: User,
+    role: str,
+    key: str | None,
+    digest: str,
+    status_code: int | None = None,
+    now: datetime | None = None,
 ) -> dict[str, Any]:
     return {
         "request_id": str(uuid.uuid4()),
         "case_id": case_id,
         "actor": user.user,
         "role": role,
-        "trigger": body.trigger,
-        "comment": body.comment,
+        "trigger": trigger,
+        "comment": comment,
         "idempotency_key": key,
         "fingerprint": digest,
-        "status_code": None,
+        "status_code": status_code,
         "response": None,
-        "created_at": datetime.now(UTC),
+        "created_at": now or datetime.now(UTC),
     }
 
 
 def remember_start(session: Session, case_id: str, user: User, role: str, key: str, digest: str, now: datetime) -> None:
     """The request row of a case start with an Idempotency-Key, applied with the start itself."""
-    row = {
-        "request_id": str(uuid.uuid4()),
-        "case_id": case_id,
-        "actor": user.user,
-        "role": role,
-        "trigger": START_TRIGGER,
-        "comment": None,
-        "idempotency_key": key,
-        "fingerprint": digest,
-        "status_code": APPLIED,
-        "response": None,
-        "created_at": now,
-    }
+    row = _request_row(case_id, START_TRIGGER, None, user, role, key, digest, APPLIED, now)
     REMEMBER.execute(session, row)  # in an async session's run_sync: as session.execute
 
 
