@@ -1,4 +1,10 @@
-"""The two paths a bench drives: Fahrplan transitions through the HTTP API, and bare Temporal updates."""
+"""The paths a bench drives: Fahrplan transitions through the HTTP API, and bare Temporal updates.
+
+Two more take the HTTP API away piece by piece, to show where a Fahrplan transition's cost goes
+(README, Performance): `usecase` calls the transition use case in the bench process (the API's
+work without HTTP and without a process of its own), `workflow` sends the signed update the use
+case would send straight to the case's workflow (the workflow, its activity and the server alone).
+All three run the same steps on the same kind of case."""
 
 from __future__ import annotations
 
@@ -9,6 +15,10 @@ from pathlib import Path
 
 from temporalio.client import Client
 
+from api.schemas.cases import TransitionCreate
+from api.usecases.actors import User
+from api.usecases.case_commands import CaseCommands
+from api.usecases.case_workflows import send, signed
 from bench import bare
 from bench.environment import wait_until
 from bench.http import LeanClient
@@ -16,8 +26,10 @@ from bench.measure import CpuProbe, Run, drive, gather_limited, settled
 from persistence.db import Database
 from persistence.open import open_database
 from runtime.settings import Settings, TokenUser
+from runtime.signing import SigningKeys
 from runtime.temporal import connect, register_search_attributes
 from workflows import search_attributes
+from workflows.messages import TransitionRequest
 
 TOKENS = {f"bench-{role}": TokenUser(user=f"bench-{role}", roles=[role]) for role in ("egs", "jobcoach")}
 PERSON = {"vorname": "Bench", "nachname": "Mark"}
@@ -40,22 +52,57 @@ class FahrplanPath:
             raise RuntimeError(f"POST /cases: {r.status_code} {r.text}")
         return r.json()["case_id"]
 
-    async def fire(self, case_id: str, i: int) -> None:
+    @staticmethod
+    def step(i: int) -> tuple[str, dict, str]:
+        """The i-th step of a case: trigger, data and the role that fires it."""
         if i == 0:
-            body, token = {"trigger": "an_clearing_uebergeben", "data": {"uebergabe": "warm"}}, "bench-egs"
-        else:
-            termin = (TERMIN + timedelta(days=i)).isoformat()
-            body, token = {"trigger": "clearingtermin_vereinbart", "data": {"termin": termin}}, "bench-jobcoach"
+            return "an_clearing_uebergeben", {"uebergabe": "warm"}, "egs"
+        return "clearingtermin_vereinbart", {"termin": (TERMIN + timedelta(days=i)).isoformat()}, "jobcoach"
+
+    async def fire(self, case_id: str, i: int) -> None:
+        trigger, data, role = self.step(i)
+        body = {"trigger": trigger, "data": data}
         r = await self.http.post(
-            f"/cases/{case_id}/transitions", json=body, headers={"Authorization": f"Bearer {token}"}
+            f"/cases/{case_id}/transitions", json=body, headers={"Authorization": f"Bearer bench-{role}"}
         )
         if r.status_code != 200:
-            raise RuntimeError(f"{body['trigger']} on {case_id}: {r.status_code} {r.text}")
+            raise RuntimeError(f"{trigger} on {case_id}: {r.status_code} {r.text}")
 
     async def measure(self, n: int, m: int, c: int) -> Run:
         cases = await gather_limited(n, c, self.new_case)
         await settled(self.client, [f"neuantrag-{case_id}" for case_id in cases], c)
         return await drive(cases, m, c, self.fire, self.probe)
+
+
+class UseCasePath(FahrplanPath):
+    """The same steps through `CaseCommands.transition` in the bench process: everything the API
+    does for a transition (reads, checks, request row, signed update, answer) without HTTP."""
+
+    def __init__(self, http: LeanClient, probe: CpuProbe, client: Client, cases: CaseCommands):
+        super().__init__(http, probe, client)
+        self.cases = cases
+
+    async def fire(self, case_id: str, i: int) -> None:
+        trigger, data, role = self.step(i)
+        user = User(user=f"bench-{role}", roles=frozenset({role}))
+        answer = await self.cases.transition(case_id, TransitionCreate(trigger=trigger, data=data), user, None)
+        if answer["case_id"] != case_id:
+            raise RuntimeError(f"{trigger} on {case_id}: answered for {answer['case_id']}")
+
+
+class WorkflowPath(FahrplanPath):
+    """The same steps as the signed updates the use case sends, straight to each case's workflow:
+    the workflow, its activity and the server, without the API's reads, request row and answer
+    (the audit event's actor is then "unbekannt", as for a request without its row)."""
+
+    def __init__(self, http: LeanClient, probe: CpuProbe, client: Client, keys: SigningKeys):
+        super().__init__(http, probe, client)
+        self.keys = keys
+
+    async def fire(self, case_id: str, i: int) -> None:
+        trigger, data, role = self.step(i)
+        request = TransitionRequest(trigger=trigger, data=data, role=role, request_id=str(uuid.uuid4()))
+        await send(self.client, f"neuantrag-{case_id}", signed(self.keys, case_id, "neuantrag", request), 60)
 
 
 class BarePath:

@@ -15,6 +15,7 @@ from pathlib import Path
 import uvicorn
 
 from api.app import create_app
+from api.usecases import UseCases
 from bench import bare, server_counters
 from bench.environment import (
     Fatal,
@@ -28,21 +29,23 @@ from bench.environment import (
 )
 from bench.http import LeanClient
 from bench.measure import CpuProbe, Run
-from bench.paths import BarePath, FahrplanPath, connected
+from bench.paths import BarePath, FahrplanPath, UseCasePath, WorkflowPath, connected
 from runtime import heap, signing
 from runtime.http_server import server_config
 from worker.main import build_worker
 
+PATHS = ("bare", "workflow", "usecase", "fahrplan")  # the order of the output
+
 
 async def bench(
     args: argparse.Namespace, workdir: Path, address: str, probe: CpuProbe, database_url: str
-) -> tuple[Run, Run]:
+) -> dict[str, Run]:
     settings, client, db = await connected(workdir, address, database_url)
     api_port = free_port()
-    wanted = args.paths.split(",")
+    wanted = args.paths
     queue = f"bare-bench-{uuid.uuid4().hex[:8]}"
     paths = {"bare": BarePath(client, queue, probe, args.bare_variant)} if "bare" in wanted else {}
-    totals = {"bare": Run(), "fahrplan": Run()}
+    totals = {name: Run() for name in wanted}
     with contextlib.ExitStack() as stack:
         server = api_process = None
         if args.api == "subprocess":
@@ -78,6 +81,10 @@ async def bench(
                 await wait_until(api_ready, "API")
                 if "fahrplan" in wanted:
                     paths["fahrplan"] = FahrplanPath(http, probe, client)
+                if "usecase" in wanted:
+                    paths["usecase"] = UseCasePath(http, probe, client, UseCases.build(db, client, settings).cases)
+                if "workflow" in wanted:
+                    paths["workflow"] = WorkflowPath(http, probe, client, signing.keys_from_settings(settings))
                 warm = max(args.concurrency, 2)
                 for path in paths.values():  # warm-up: connections, caches, first workflow tasks
                     await path.measure(warm, min(args.transitions, 3), args.concurrency)
@@ -94,7 +101,7 @@ async def bench(
                     await serving
         finally:
             await db.dispose()
-    return totals["fahrplan"], totals["bare"]
+    return totals
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -126,8 +133,10 @@ def main(argv: list[str] | None = None) -> int:
     add_journal_flag(parser)
     parser.add_argument(
         "--paths",
+        type=_paths,
         default="bare,fahrplan",
-        help="which paths to drive (one path alone is for profiling; the ratio needs both)",
+        help="which paths to drive, of " + ",".join(PATHS) + " (one path alone is for profiling; the ratio"
+        " needs bare and fahrplan; workflow and usecase take the HTTP API away piece by piece)",
     )
     parser.add_argument(
         "--bare-variant",
@@ -153,9 +162,9 @@ def main(argv: list[str] | None = None) -> int:
             f"N={args.cases} M={args.transitions} C={args.concurrency} rounds={args.rounds}; {os.cpu_count()} cpus",
             flush=True,
         )
-        fahrplan, baseline = env.run(bench(args, env.workdir, env.address, env.probe, env.database_url))
+        totals = env.run(bench(args, env.workdir, env.address, env.probe, env.database_url))
     probe = env.probe
-    ran = {name: run for name, run in (("bare", baseline), ("fahrplan", fahrplan)) if run.transitions}
+    ran = {name: totals[name] for name in PATHS if name in totals and totals[name].transitions}
     if probe.read():
         for name, run in ran.items():
             print(f"{name + ':':9} {run.cpu_summary()}")
@@ -164,9 +173,21 @@ def main(argv: list[str] | None = None) -> int:
             print(f"{name + ':':9} {server_counters.summary(run.server, run.transitions)}")
     for name, run in ran.items():
         print(f"{name + ':':9} {run.summary()}")
-    if len(ran) == 2:
-        print(f"ratio={fahrplan.rate / baseline.rate:.3f}")
+    if "bare" in ran:
+        for name in ("workflow", "usecase"):
+            if name in ran:
+                print(f"ratio {name}/bare={ran[name].rate / ran['bare'].rate:.3f}")
+        if "fahrplan" in ran:
+            print(f"ratio={ran['fahrplan'].rate / ran['bare'].rate:.3f}")
     return 0
+
+
+def _paths(text: str) -> list[str]:
+    names = [name.strip() for name in text.split(",") if name.strip()]
+    unknown = sorted(set(names) - set(PATHS))
+    if unknown or not names:
+        raise argparse.ArgumentTypeError(f"unknown path {', '.join(unknown) or '(none)'}: choose of {','.join(PATHS)}")
+    return [name for name in PATHS if name in names]
 
 
 def _variant(text: str) -> bare.Variant:
