@@ -70,6 +70,7 @@ class CaseMachine:
         # and reused. A step takes one for itself (list.pop and append are atomic: API threads
         # sharing a machine never share a model) and resets its state and facts.
         self._spare: list[_Model] = []
+        self._offers: dict[str, tuple] = {}  # per state, see _offered
 
     @classmethod
     def shared(cls, process: Process, policy: Policy | None = None) -> CaseMachine:
@@ -163,19 +164,29 @@ class CaseMachine:
     def allowed(self, state: str, facts: Any, roles: set[str] | frozenset[str] | None = None) -> list[str]:
         """Triggers a person could fire now (guards on the current facts), in declaration order."""
         names: list[str] = []
-        for t in self.process.transitions:
-            if state not in t.source or t.trigger in names:
-                continue
-            trig = self.process.trigger(t.trigger)
-            if trig.timer_only:
-                continue
-            if roles is not None and not (trig.roles & set(roles)):
+        wanted = None if roles is None else set(roles)
+        for trigger, trigger_roles, t in self._offered(state):
+            if trigger in names or (wanted is not None and not trigger_roles & wanted):
                 continue
             if all(g.test(facts, self.policy) for g in t.guards) and not any(
                 g.test(facts, self.policy) for g in t.unless
             ):
-                names.append(t.trigger)
+                names.append(trigger)
         return names
+
+    def _offered(self, state: str) -> tuple:
+        """The transitions out of `state` a person may fire (no timer-only ones), in declaration
+        order with their triggers' roles: looked up once per state, as every answer asks."""
+        found = self._offers.get(state)
+        if found is None:
+            process = self.process
+            found = tuple(
+                (t.trigger, process.trigger(t.trigger).roles, t)
+                for t in process.transitions
+                if state in t.source and not process.trigger(t.trigger).timer_only
+            )
+            self._offers[state] = found
+        return found
 
     def deadlines(self, state: str, facts: Any, entered_at: datetime) -> list[PendingDeadline]:
         """The declared deadlines of a state, earliest first."""
