@@ -17,6 +17,7 @@
 from __future__ import annotations
 
 from email.message import Message
+from functools import lru_cache
 
 from starlette.requests import Request
 from starlette.types import ASGIApp, Receive, Scope, Send
@@ -32,6 +33,7 @@ def too_large(limit: int) -> str:
     return f"Die Anfrage ist zu groß (höchstens {limit // 1024} KiB)."
 
 
+@lru_cache(maxsize=64)  # asked for every request with a body; clients send few distinct values
 def is_json(content_type: str) -> bool:
     message = Message()
     message["content-type"] = content_type

@@ -4,8 +4,9 @@ from __future__ import annotations
 
 from typing import Annotated
 
+import pydantic_core
 from fastapi import APIRouter, Query
-from fastapi.responses import JSONResponse, Response
+from fastapi.responses import Response
 from pydantic import AwareDatetime
 
 from api.deps import AnyUser, CaseReadsDep, CasesDep
@@ -67,9 +68,10 @@ async def read_case(case_id: str, user: AnyUser, reads: CaseReadsDep) -> s.CaseP
 @router.post("/{case_id}/transitions", response_model=s.CasePublic, responses=PROBLEMS)
 async def create_transition(
     case_id: str, body: s.TransitionCreate, user: AnyUser, cases: CasesDep, key: IdempotencyKey = None
-) -> JSONResponse:
+) -> Response:
     """Fire a trigger; a refused one changes nothing. Repeat-safe with Idempotency-Key."""
-    return JSONResponse(await cases.transition(case_id, body, user, key))
+    answer = await cases.transition(case_id, body, user, key)  # CasePublic as JSON values
+    return Response(pydantic_core.to_json(answer), media_type="application/json")  # pydantic-core, not json
 
 
 @router.get("/{case_id}/events", response_model=list[s.EventPublic], responses=PROBLEMS)

@@ -11,6 +11,7 @@ from __future__ import annotations
 import asyncio
 import uuid
 from datetime import UTC, date, datetime
+from types import SimpleNamespace
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -340,8 +341,9 @@ class CaseCommands:
             raise refused from None
         except operator_actions.WorkflowClosed as closed:  # terminated, cancelled or paused in the UI
             raise await operator_actions.refusal_for(self.db, case.case_id, closed) from None
-        # The workflow's answer is the case after this transition (the read model may lag by a commit).
-        after = m.Case(
+        # The workflow's answer is the case after this transition (the read model may lag by a commit),
+        # with the columns its answer reads (a namespace: an ORM instance cost more than the rest of it).
+        after = SimpleNamespace(
             case_id=case.case_id,
             process=case.process,
             person_id=case.person_id,
@@ -463,10 +465,12 @@ def _legal_start(body: CaseCreate, now: datetime) -> date:
     return start
 
 
-def _case_and_person(row) -> tuple[Any, m.Person | None]:
-    """A CASE_WITH_PERSON row as the case (its columns by name) and its person (None: none or erased)."""
-    person = m.Person(**{name: getattr(row, f"p_{name}") for name in PERSON_FIELDS}) if row.p_person_id else None
-    return row, person
+def _case_and_person(row) -> tuple[Any, Any]:
+    """A CASE_WITH_PERSON row as the case and its person (None: none or erased), each with its
+    columns by name (the person as a namespace: an ORM instance is not needed to answer)."""
+    if not row.p_person_id:
+        return row, None
+    return row, SimpleNamespace(**{name: getattr(row, f"p_{name}") for name in PERSON_FIELDS})
 
 
 def _same_person(stored: m.Person, p: PersonCreate) -> bool:

@@ -10,6 +10,7 @@ from __future__ import annotations
 import asyncio
 import logging
 
+import pydantic_core
 from temporalio.client import Client, WorkflowUpdateFailedError, WorkflowUpdateRPCTimeoutOrCancelledError
 from temporalio.common import (
     SearchAttributePair,
@@ -98,7 +99,7 @@ def signed(keys: signing.SigningKeys, case_id: str, process: str, request: Trans
         case_id=case_id,
         process=process,
         trigger=request.trigger,
-        data=request.model_dump(mode="json")["data"],  # as it travels: what the workflow verifies
+        data=pydantic_core.to_jsonable_python(request.data),  # as it travels: what the workflow verifies
         role=request.role,
         request_id=request.request_id,
         issued_at=issued_at,

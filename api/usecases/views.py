@@ -32,17 +32,21 @@ def named_trigger(process: Process, trigger: str) -> Named:
 
 def case_summary(case: m.Case) -> s.CaseSummary:
     """From a case row, or a result row with the summary's columns under the same names."""
-    process = get_process(case.process)
-    return s.CaseSummary(
-        case_id=case.case_id,
-        process=case.process,
-        state=named_state(process, case.state),
-        overdue=case.overdue,
-        deadline=case.deadline,
-        final=case.final,
-        version=case.version,
-        updated_at=case.updated_at,
-    )
+    return s.CaseSummary(**_summary_fields(case))
+
+
+def _summary_fields(case: m.Case) -> dict:
+    """CaseSummary's fields, also the first of CasePublic's."""
+    return {
+        "case_id": case.case_id,
+        "process": case.process,
+        "state": named_state(get_process(case.process), case.state),
+        "overdue": case.overdue,
+        "deadline": case.deadline,
+        "final": case.final,
+        "version": case.version,
+        "updated_at": case.updated_at,
+    }
 
 
 @cache
@@ -129,7 +133,7 @@ def case_public(
     facts = process.facts.model_validate(case.facts)
     allowed = [] if case.final else machine.allowed(case.state, facts, roles)
     return s.CasePublic(
-        **case_summary(case).model_dump(),
+        **_summary_fields(case),
         process_label=process.label,
         facts={**case.facts, **(process.derived(case.state, facts) if process.derived else {})},  # e.g. rfb_pflicht
         allowed_triggers=[trigger_option(process, t) for t in allowed],
