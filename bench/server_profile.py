@@ -2,7 +2,8 @@
 
 The `temporal` binary is stripped: perf shows bare addresses. Go keeps its own symbol table
 (`.gopclntab`, needed at run time for stack traces), and this script reads the function names
-from it. Record while a bench drives one path (README, Performance, "The dev server's journal"):
+from it. Record while a bench drives one path (docs/performance-log.md,
+"The dev server's journal"):
 
     .venv/bin/python bench/transitions.py --paths bare --rounds 1 &
     perf record -g -F 499 -o bare.data -p "$(pgrep -f 'start-dev --headless')"   # Ctrl-C at the end
