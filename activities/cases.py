@@ -17,7 +17,7 @@ import logging
 from collections.abc import Mapping
 from typing import Any
 
-from sqlalchemy import bindparam, func, insert, select, update
+from sqlalchemy import bindparam, func, insert, literal, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 from temporalio import activity
@@ -68,12 +68,12 @@ CASE_ROW = Prepared(
 )
 # R19: an invitation still in the outbox is withdrawn when the case moves on or the appointment is rebooked.
 # (Not prepared: its IN list is an expanding parameter. It runs when a case enters a state.)
-WITHDRAW_INVITATIONS = (
+WITHDRAW_INVITATIONS = Prepared(  # the templates as bound values, not an expanding IN: it can be prepared
     update(_outbox)
     .where(
         _outbox.c.case_id == bindparam("b_case_id"),
         _outbox.c.status == "ausstehend",
-        _outbox.c.template.in_(sorted(EINLADUNGEN)),
+        _outbox.c.template.in_([literal(t) for t in sorted(EINLADUNGEN)]),
     )
     .values(status="zurueckgezogen")
 )
@@ -243,7 +243,7 @@ class CaseActivities:
         hook = self._hooks.get(rec.process)
         extra = hook(session, rec) if hook else {}
         if rec.entered or rec.final:
-            session.execute(WITHDRAW_INVITATIONS, {"b_case_id": rec.case_id})
+            WITHDRAW_INVITATIONS.execute(session, {"b_case_id": rec.case_id})
         if rec.letters:
             context = {**self._letter_context(session, case, rec, dumped), **extra}
             self._write_letters(session, case, rec, rec.letters, context)

@@ -12,8 +12,9 @@ runs inside the session's transaction (the connection the session began, BEGIN I
 SQLite included), and driver errors become SQLAlchemy's (IntegrityError, OperationalError), as
 with `session.execute`. Unlike `session.execute` it does not flush the session's pending ORM
 objects first: flush before a prepared statement that must see them (record_transition does
-after creating a case's row). Statements with expanding parameters (`in_()`) cannot be
-prepared: they are refused when first run, and stay with `session.execute`.
+after creating a case's row). Statements with expanding parameters (`in_()` of a list of plain
+values, or of an expanding bindparam) cannot be prepared: they are refused when first run, and stay
+with `session.execute`. An IN over a fixed list of `literal()` values binds each one and can.
 """
 
 from __future__ import annotations

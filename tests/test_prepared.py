@@ -13,13 +13,14 @@ from sqlalchemy import bindparam, create_engine, insert, make_url, select, text,
 from sqlalchemy.dialects import sqlite
 from sqlalchemy.exc import IntegrityError, OperationalError
 
+from activities.cases import WITHDRAW_INVITATIONS
 from persistence import models as m
 from persistence.db import Database
 from persistence.migrate import upgrade
 from persistence.prepared import Prepared
 from tests.dbfixtures import TEST_AUDIT_KEYS, add_person
 
-_cases, _people, _tasks = m.Case.__table__, m.Person.__table__, m.Task.__table__
+_cases, _people, _tasks, _notes = m.Case.__table__, m.Person.__table__, m.Task.__table__, m.Notification.__table__
 AT = datetime(2026, 12, 5, 8, 30, 15, 123456, tzinfo=UTC)
 
 CASE = select(_cases.c.case_id, _cases.c.created_at, _cases.c.links, _cases.c.final, _cases.c.version).where(
@@ -127,6 +128,37 @@ async def test_writes_with_statement_values_returning_and_executemany(database):
         kinds = (await session.execute(select(_tasks.c.kind, _tasks.c.due).where(_tasks.c.case_id == case_id))).all()
     assert (case.state, case.links, case.updated_at) == ("geprueft", {"eltern": "b"}, later)
     assert sorted(kinds) == [("anruf", AT + timedelta(days=3)), ("termin", AT + timedelta(days=3))]
+
+
+async def test_an_in_over_bound_values_is_prepared_and_withdraws_only_pending_invitations(database):
+    """record_transition's WITHDRAW_INVITATIONS: its templates are bound values, not an expanding IN."""
+    case_id = str(uuid.uuid4())
+    person_id = await add_person(database)
+    letters = [("einladung_clearing", "ausstehend"), ("einladung_erneut", "versandt"), ("bescheid", "ausstehend")]
+    async with database.unit_of_work() as session:
+        session.add(case_row(case_id, person_id))
+        await session.flush()
+        for sequence, (template, status) in enumerate(letters):
+            session.add(
+                m.Notification(
+                    case_id=case_id,
+                    sequence=sequence,
+                    template=template,
+                    channel="brief",
+                    subject="Brief",
+                    body="Text",
+                    status=status,
+                    created_at=AT,
+                )
+            )
+
+    withdrawn = await database.run(lambda session: WITHDRAW_INVITATIONS.execute(session, {"b_case_id": case_id}))
+    assert withdrawn.rowcount == 1
+    async with database.unit_of_work(read_only=True) as session:
+        rows = await session.execute(select(_notes.c.template, _notes.c.status).where(_notes.c.case_id == case_id))
+        assert sorted(rows.all()) == sorted(
+            [("einladung_clearing", "zurueckgezogen"), ("einladung_erneut", "versandt"), ("bescheid", "ausstehend")]
+        )
 
 
 async def test_driver_errors_are_sqlalchemy_errors_and_roll_back(database):
