@@ -66,9 +66,9 @@ CASE_ROW = Prepared(
         _cases.c.case_id == bindparam("case_id")
     )
 )
-# R19: an invitation still in the outbox is withdrawn when the case moves on or the appointment is rebooked.
-# (Not prepared: its IN list is an expanding parameter. It runs when a case enters a state.)
-WITHDRAW_INVITATIONS = Prepared(  # the templates as bound values, not an expanding IN: it can be prepared
+# R19: an invitation still in the outbox is withdrawn when the case moves on or the appointment is rebooked
+# (when a case enters a state). The templates are bound values, not an expanding IN: it can be prepared.
+WITHDRAW_INVITATIONS = Prepared(
     update(_outbox)
     .where(
         _outbox.c.case_id == bindparam("b_case_id"),
