@@ -23,6 +23,8 @@ from sqlalchemy.engine import URL, make_url
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker, create_async_engine
 from sqlalchemy.orm import Session, sessionmaker
 
+from persistence import ping
+
 T = TypeVar("T")
 SQLITE_THREADS = 8  # database threads of one process on SQLite (its writers queue on one lock anyway)
 
@@ -158,13 +160,16 @@ class Database:
             private_sqlite_file(url)
             configure_sqlite(self.engine.sync_engine)
             configure_sqlite(self.sync_engine)
+        else:  # the pre-ping asks the socket, and the server only when something is waiting there
+            ping.install(self.engine.sync_engine)
+            ping.install(self.sync_engine)
         self._thread_count = SQLITE_THREADS if self.backend == "sqlite" else pool_size + max_overflow
         self._threads = self._new_threads()
         self._sync_sessions = sessionmaker(self.sync_engine, expire_on_commit=False, info=info)
-        # `run`'s readers need no transaction: BEGIN and COMMIT would cost a statement each (on
-        # PostgreSQL a round trip each) around what is one statement per read.
+        # `run`'s readers (and its one-write work on PostgreSQL) need no transaction: BEGIN and COMMIT
+        # would cost a statement each (on PostgreSQL a round trip each) around one statement.
         autocommit = {_SQLITE_BEGIN: ""} if self.backend == "sqlite" else {"isolation_level": "AUTOCOMMIT"}
-        self._sync_read_sessions = sessionmaker(
+        self._sync_autocommit = sessionmaker(
             self.sync_engine.execution_options(**autocommit), expire_on_commit=False, info=info
         )
         self._reader = self.engine.execution_options(**{_SQLITE_BEGIN: "DEFERRED"})
@@ -194,7 +199,7 @@ class Database:
         finally:
             self._writer.release()
 
-    async def run(self, work: Callable[[Session], T], *, read_only: bool = False) -> T:
+    async def run(self, work: Callable[[Session], T], *, read_only: bool = False, autocommit: bool = False) -> T:
         """`work(session)` as one transaction in one of this database's threads, with the sync driver:
         committed when it returns, rolled back when it raises. Its result is returned.
 
@@ -205,8 +210,14 @@ class Database:
         same lock as `unit_of_work`'s. `read_only=True` runs without a transaction: each statement
         sees the latest commit on its own, there is no snapshot across statements (for one-statement
         reads; a consistent multi-statement read belongs in `unit_of_work(read_only=True)`).
+
+        `autocommit=True` is for work whose only write is its last statement (reads, checks, then one
+        INSERT): on PostgreSQL it runs as the readers do, each statement committed on its own, which
+        spares BEGIN and COMMIT, two round trips; a failure before the write leaves nothing written, as
+        a rollback would. On SQLite it is a transaction as usual (its writers take the write lock).
         """
-        factory = self._sync_read_sessions if read_only else self._sync_sessions
+        plain = read_only or (autocommit and self._writer is None)
+        factory = self._sync_autocommit if plain else self._sync_sessions
 
         def transaction() -> T:
             with factory() as session, session.begin():
@@ -214,7 +225,7 @@ class Database:
 
         loop = asyncio.get_running_loop()
         context = contextvars.copy_context()  # e.g. the activity's, for activity.logger (as asyncio.to_thread)
-        if read_only or self._writer is None:
+        if plain or self._writer is None:
             return await loop.run_in_executor(self._threads, context.run, transaction)
         await self._acquire_writer()
         try:
@@ -230,7 +241,7 @@ class Database:
     def read_here(self, work: Callable[[Session], T]) -> T:
         """`work(session)` as a read in the calling thread, without a transaction (as `run`'s readers):
         for code that runs in a thread of its own, e.g. the worker's metrics endpoint on a scrape."""
-        with self._sync_read_sessions() as session, session.begin():
+        with self._sync_autocommit() as session, session.begin():
             return work(session)
 
     async def _acquire_writer(self) -> None:

@@ -62,9 +62,9 @@ async def test_a_transition_takes_two_database_hops(backend_http, database, monk
     hops: list[tuple[str, bool]] = []
     run = database.run
 
-    async def counted(work, *, read_only=False):
-        hops.append((work.__module__, read_only))
-        return await run(work, read_only=read_only)
+    async def counted(work, **options):
+        hops.append((work.__module__, options.get("read_only", False)))
+        return await run(work, **options)
 
     monkeypatch.setattr(database, "run", counted)
     await go(backend_http, case, "an_clearing_uebergeben", "egs", {"uebergabe": "warm"})

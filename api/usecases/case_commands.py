@@ -255,8 +255,9 @@ class CaseCommands:
 
         # The case row and its person do not change under a transition except through the
         # workflow, whose answer below replaces what is read here. With an Idempotency-Key
-        # this is a read; without one the usual request is also checked and remembered here.
-        found, earlier, checked = await self.db.run(read, read_only=key is not None)
+        # this is a read; without one the usual request is also checked and remembered here, its
+        # request row the one write, last (on PostgreSQL without BEGIN and COMMIT: Database.run).
+        found, earlier, checked = await self.db.run(read, read_only=key is not None, autocommit=key is None)
         if checked is not None:
             machine, role, request_id = checked
             case, person = _case_and_person(found)
@@ -294,8 +295,8 @@ class CaseCommands:
     ) -> tuple[CaseMachine, str, str] | None:
         """The usual request (no Idempotency-Key, a case the caller may read, its machine at hand,
         no converter, no staff field): its checks, in the order `transition` makes them, and its
-        request row in the read's transaction: one database hop instead of two. A refusal rolls
-        the transaction back. None: `transition` goes the general way."""
+        request row in the read's database hop: one hop instead of two. A refusal raises before the
+        row is written. None: `transition` goes the general way."""
         if found is None:
             return None
         case = found  # the row's case columns by name (_case_and_person)

@@ -1,0 +1,109 @@
+"""Round trips to PostgreSQL on the hot paths (tests/round_trips.py counts them): each costs the
+process about 0.1 ms of CPU and the server some of its own, so a transition's are counted.
+
+The API's transition: the case read, its checks and the request row, then the workflow's update,
+then the open tasks of its answer: three. A pooled connection is checked before use by asking
+its socket (persistence/ping.py), not the server, and the request row, the one write of its
+hop, needs no BEGIN and COMMIT (Database.run's autocommit). Before both: seven."""
+
+from __future__ import annotations
+
+import asyncio
+import select
+
+import psycopg
+import pytest
+from sqlalchemy import text
+
+from persistence import ping
+from persistence.db import Database
+from tests.api_fixtures import go, new_case
+from tests.dbfixtures import TEST_AUDIT_KEYS
+from tests.round_trips import counted
+
+POSTGRESQL = pytest.mark.parametrize("database_url", ["postgresql"], indirect=True)
+
+
+@POSTGRESQL
+async def test_a_transition_makes_three_round_trips_from_the_api(backend_http, monkeypatch):
+    # The first transition of a process loads its machine and policy (once per process): not counted.
+    await go(backend_http, await new_case(backend_http), "an_clearing_uebergeben", "egs", {"uebergabe": "warm"})
+    case = await new_case(backend_http)
+    with counted(monkeypatch) as trips:
+        after = await go(backend_http, case, "an_clearing_uebergeben", "egs", {"uebergabe": "warm"}, "Ruft selbst an")
+    assert after["state"]["name"] == "clearing_offen"
+    assert len(trips) == 3, trips  # the worker's round trips run in its own contexts: not counted here
+
+
+@POSTGRESQL
+async def test_a_read_is_one_round_trip_and_a_one_write_hop_has_no_begin_or_commit(database, monkeypatch):
+    def pid(session):
+        return session.execute(text("SELECT pg_backend_pid()")).scalar()
+
+    await database.run(pid, read_only=True)  # the pool's first connection is made outside the count
+    with counted(monkeypatch) as trips:
+        await database.run(pid, read_only=True)
+    assert len(trips) == 1, trips
+
+    def write(session):
+        session.execute(text("CREATE TEMPORARY TABLE IF NOT EXISTS t (n int)"))  # per connection
+        session.execute(text("INSERT INTO t VALUES (1)"))
+
+    with counted(monkeypatch) as trips:
+        await database.run(write, autocommit=True)
+    assert len(trips) == 2, trips
+    with counted(monkeypatch) as trips:
+        await database.run(write)
+    assert len(trips) == 4, trips  # BEGIN and COMMIT around the same two statements
+
+
+async def test_a_connection_whose_server_went_away_is_replaced_before_use(postgres_database, postgres_admin_url):
+    """One connection in the pool; its backend is terminated while it is idle. The next use
+    finds the closed socket, pings, and the pool connects anew: the caller sees nothing."""
+    database = Database(postgres_database, pool_size=1, audit_keys=TEST_AUDIT_KEYS)
+    try:
+
+        def pid(session):
+            return session.execute(text("SELECT pg_backend_pid()")).scalar()
+
+        first = await database.run(pid, read_only=True)
+        with psycopg.connect(postgres_admin_url.replace("+psycopg", ""), autocommit=True) as admin:
+            assert admin.execute("SELECT pg_terminate_backend(%s)", [first]).fetchone()[0]
+        await _until_readable(database)
+        second = await database.run(pid, read_only=True)
+        assert second != first
+        assert await database.run(pid, read_only=True) == second  # the new one stays
+    finally:
+        await database.dispose()
+
+
+async def _until_readable(database: Database) -> None:
+    """Wait (at most 5 s) until the pooled connection's socket has the server's goodbye to read."""
+    record = database.sync_engine.pool._pool.queue[0]
+    socket = record.dbapi_connection.pgconn.socket
+    for _ in range(500):
+        if select.select([socket], [], [], 0)[0]:
+            return
+        await asyncio.sleep(0.01)
+    raise AssertionError("the terminated backend's connection never became readable")
+
+
+async def test_quiet_means_open_idle_and_nothing_to_read(postgres_database):
+    url = postgres_database.replace("+psycopg", "")
+    with psycopg.connect(url) as connection, psycopg.connect(url, autocommit=True) as other:
+        assert ping.quiet(connection)
+        connection.execute("SELECT 1")  # opens a transaction (not autocommit)
+        assert not ping.quiet(connection)
+        connection.rollback()
+        assert ping.quiet(connection)
+        connection.execute("LISTEN fahrplan_test")
+        connection.commit()
+        other.execute("NOTIFY fahrplan_test")  # something the server sends unasked
+        for _ in range(500):
+            if not ping.quiet(connection):
+                break
+            await asyncio.sleep(0.01)
+        assert not ping.quiet(connection)
+        connection.close()
+        assert not ping.quiet(connection)
+
