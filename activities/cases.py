@@ -61,10 +61,30 @@ UNKNOWN_PERSON = {
 # statement built per call, one compiled form per statement (bench/transitions.py measures it).
 _cases, _events, _tasks = m.Case.__table__, m.CaseEvent.__table__, m.Task.__table__
 _requests, _people, _outbox = m.TransitionRequest.__table__, m.Person.__table__, m.Notification.__table__
-CASE_ROW = Prepared(
-    select(_cases.c.version, _cases.c.links, _cases.c.person_id, _cases.c.process, _cases.c.policy_id).where(
-        _cases.c.case_id == bindparam("case_id")
+# The case's row and its last event (the chain's predecessor, audit.head) in one statement: on
+# PostgreSQL one round trip fewer per transition. No row: the case's start, its head read alone.
+_head, _later = _events.alias("head"), _events.alias("later")
+CASE_AND_HEAD = Prepared(
+    select(
+        _cases.c.version,
+        _cases.c.links,
+        _cases.c.person_id,
+        _cases.c.process,
+        _cases.c.policy_id,
+        _head.c.sequence.label("head_sequence"),
+        _head.c.hash.label("head_hash"),
     )
+    .select_from(
+        _cases.outerjoin(
+            _head,
+            (_head.c.case_id == _cases.c.case_id)
+            & (
+                _head.c.sequence
+                == select(func.max(_later.c.sequence)).where(_later.c.case_id == _cases.c.case_id).scalar_subquery()
+            ),
+        )
+    )
+    .where(_cases.c.case_id == bindparam("case_id"))
 )
 # R19: an invitation still in the outbox is withdrawn when the case moves on or the appointment is rebooked
 # (when a case enters a state). The templates are bound values, not an expanding IN: it can be prepared.
@@ -186,23 +206,28 @@ class CaseActivities:
     def _record(self, session: Session, rec: TransitionRecord) -> tuple[bool, str | None]:
         """The transaction, in a database thread: (written, the event's hash); not written when
         the event is there already (a retry), and then its hash is the one recorded first."""
-        prev = audit.head(session, rec.case_id)
+        case = CASE_AND_HEAD.first(session, {"case_id": rec.case_id})
+        if case is None:
+            prev = audit.head(session, rec.case_id)
+        else:
+            prev = audit.Head(case.head_sequence, case.head_hash) if case.head_sequence is not None else None
         if not _recorded(prev, rec):
-            return True, self._write(session, rec, prev)
+            return True, self._write(session, rec, prev, case)
         if rec.sequence == 0:  # a start found recorded: only ever by a workflow of the case's own process
-            case = CASE_ROW.first(session, {"case_id": rec.case_id})
             _same_process(case, rec)
             if rec.letters:  # the API opened the case and wrote its first event; it renders no letters
                 self._start_letters(session, case, rec)
-        return self._record_behind(session, rec, prev)
+        return self._record_behind(session, rec, prev, case)
 
-    def _record_behind(self, session: Session, rec: TransitionRecord, prev: audit.Head) -> tuple[bool, str | None]:
+    def _record_behind(
+        self, session: Session, rec: TransitionRecord, prev: audit.Head, case
+    ) -> tuple[bool, str | None]:
         """The trail is at or past the workflow's sequence: a retry (its event is there), or the
         workflow was reset to an earlier event (persistence/resets.py) and this event is new."""
         mapped = resets.mapping(session, rec.case_id)
         sequence = rec.sequence + mapped.offset  # the event's number in the audit trail
         if sequence > prev.sequence:  # the next event after a reset
-            return True, self._write(session, rec.model_copy(update={"sequence": sequence}), prev)
+            return True, self._write(session, rec.model_copy(update={"sequence": sequence}), prev, case)
         other, digest = resets.recorded_as(session, rec.case_id, sequence, rec.trigger, rec.dest, rec.occurred_at)
         if not other:  # a retry: its event is there (or a stale record for a gap: the verifier reports it)
             return False, digest
@@ -223,10 +248,11 @@ class CaseActivities:
             workflow_sequence=rec.sequence - 1,
             at=rec.occurred_at,
         )
-        return True, self._write(session, rec.model_copy(update={"sequence": marked.sequence + 1}), marked)
+        return True, self._write(session, rec.model_copy(update={"sequence": marked.sequence + 1}), marked, case)
 
-    def _write(self, session: Session, rec: TransitionRecord, prev: audit.Head | None) -> str:
-        case = CASE_ROW.first(session, {"case_id": rec.case_id})
+    def _write(self, session: Session, rec: TransitionRecord, prev: audit.Head | None, case) -> str:
+        """Append the event after `prev` and what it causes; `case` is the case's row (CASE_AND_HEAD),
+        None before the case's start."""
         if case is None:
             if rec.sequence != 0:
                 raise LookupError(f"case {rec.case_id}: no read-model row for event {rec.sequence}")

@@ -10,16 +10,19 @@ from __future__ import annotations
 
 import asyncio
 import select
+import uuid
 
 import psycopg
 import pytest
 from sqlalchemy import text
 
+from activities import CaseActivities
 from persistence import ping
 from persistence.db import Database
 from tests.api_fixtures import go, new_case
-from tests.dbfixtures import TEST_AUDIT_KEYS
+from tests.dbfixtures import TEST_AUDIT_KEYS, add_person
 from tests.round_trips import counted
+from tests.test_activities import TERMIN, record, start
 
 POSTGRESQL = pytest.mark.parametrize("database_url", ["postgresql"], indirect=True)
 
@@ -107,3 +110,19 @@ async def test_quiet_means_open_idle_and_nothing_to_read(postgres_database):
         connection.close()
         assert not ping.quiet(connection)
 
+
+@POSTGRESQL
+async def test_record_transition_makes_eight_round_trips(database, monkeypatch):
+    """BEGIN, the case's row with its last event, the event, the read model, the tasks closed and
+    opened, the invitations withdrawn, COMMIT (eleven before: a ping, and the row and the last
+    event read apart)."""
+    acts = CaseActivities(database)
+    case_id = "rt-" + uuid.uuid4().hex[:8]
+    await acts.record_transition(start(case_id, await add_person(database)))
+    step = record(case_id, 1, "an_clearing_uebergeben", "antrag_eingegangen", "clearing_offen", tasks=[TERMIN])
+    with counted(monkeypatch) as trips:
+        assert (await acts.record_transition(step)).written
+    assert len(trips) == 8, trips
+    with counted(monkeypatch) as trips:  # a retry: BEGIN, the row and head, its event found and compared, COMMIT
+        assert not (await acts.record_transition(step)).written
+    assert len(trips) == 5, trips
