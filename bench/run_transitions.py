@@ -146,6 +146,11 @@ def main(argv: list[str] | None = None) -> int:
         help="add to the bare path one thing a Fahrplan transition does (README, Performance); default: none",
     )
     parser.add_argument(
+        "--server-detail",
+        action="store_true",
+        help="also print each of the Temporal server's counters per transition, a column per path",
+    )
+    parser.add_argument(
         "--database-url",
         default=None,
         help="PostgreSQL admin URL; a fresh database is created and dropped (default: temp SQLite)",
@@ -171,6 +176,8 @@ def main(argv: list[str] | None = None) -> int:
     for name, run in ran.items():
         if run.server:
             print(f"{name + ':':9} {server_counters.summary(run.server, run.transitions)}")
+    if args.server_detail:
+        print("\n".join(server_counters.table({n: (r.server, r.transitions) for n, r in ran.items() if r.server})))
     for name, run in ran.items():
         print(f"{name + ':':9} {run.summary()}")
     if "bare" in ran:

@@ -51,3 +51,17 @@ def summary(counts: dict[str, float], transitions: int) -> str:
         f"persistence requests {total('persistence_requests') / per:.2f}, "
         f"visibility writes {total('visibility_persistence_requests') / per:.2f}"
     )
+
+
+def table(runs: dict[str, tuple[dict[str, float], int]], least: float = 0.05) -> list[str]:
+    """Every counter per transition, one line each, one column per path (`--server-detail`): where a
+    path asks more of the server than another. Counters under `least` per transition in every
+    path are left out."""
+    names = list(runs)
+    keys = sorted({key for counts, _ in runs.values() for key in counts})
+    rows = []
+    for key in keys:
+        values = [runs[name][0].get(key, 0.0) / max(runs[name][1], 1) for name in names]
+        if max(values) >= least:
+            rows.append(f"{key:70} " + " ".join(f"{value:9.2f}" for value in values))
+    return [f"{'server counter per transition':70} " + " ".join(f"{name:>9}" for name in names), *rows]

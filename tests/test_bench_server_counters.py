@@ -35,3 +35,18 @@ def test_the_summary_counts_per_transition():
         "server per transition: frontend RPCs 6.00, mutable-state writes 4.40, "
         "persistence requests 5.00, visibility writes 0.30"
     )
+
+
+def test_the_table_puts_paths_side_by_side_and_leaves_out_what_is_rare():
+    counts = server_counters.parse(SCRAPE.splitlines())
+    fewer = {key: value / 2 for key, value in counts.items()}
+    lines = server_counters.table({"bare": (fewer, 10), "workflow": (counts, 10)}, least=0.5)
+    assert lines[0].split() == ["server", "counter", "per", "transition", "bare", "workflow"]
+    rows = {line.split()[0]: [float(v) for v in line.split()[1:]] for line in lines[1:]}
+    assert rows == {
+        "persistence_requests/history/GetNamespace": [0.3, 0.6],
+        "persistence_requests/history/UpdateWorkflowExecution": [2.2, 4.4],
+        "service_requests/frontend/PollWorkflowTaskQueue": [2.0, 4.0],
+        "service_requests/frontend/UpdateWorkflowExecution": [1.0, 2.0],
+        "service_requests/history/UpdateWorkflowExecution": [1.0, 2.0],
+    }  # the visibility upsert: 0.15 and 0.3 per transition, under 0.5 in both
