@@ -60,6 +60,16 @@ async def test_a_read_is_one_round_trip_and_a_one_write_hop_has_no_begin_or_comm
     assert len(trips) == 4, trips  # BEGIN and COMMIT around the same two statements
 
 
+@POSTGRESQL
+async def test_the_async_engine_checks_its_connections_by_their_socket_too(database, monkeypatch):
+    async with database.unit_of_work(read_only=True) as session:  # its first connection, outside the count
+        await session.execute(text("SELECT 1"))
+    with counted(monkeypatch) as trips:
+        async with database.unit_of_work(read_only=True) as session:
+            await session.execute(text("SELECT 1"))
+    assert len(trips) == 3, trips  # BEGIN, the statement, COMMIT: no ping
+
+
 async def test_a_connection_whose_server_went_away_is_replaced_before_use(postgres_database, postgres_admin_url):
     """One connection in the pool; its backend is terminated while it is idle. The next use
     finds the closed socket, pings, and the pool connects anew: the caller sees nothing."""
