@@ -216,7 +216,7 @@ class Database:
         spares BEGIN and COMMIT, two round trips; a failure before the write leaves nothing written, as
         a rollback would. On SQLite it is a transaction as usual (its writers take the write lock).
         """
-        plain = read_only or (autocommit and self._writer is None)
+        plain = read_only or (autocommit and self.backend == "postgresql")  # no BEGIN, no COMMIT
         factory = self._sync_autocommit if plain else self._sync_sessions
 
         def transaction() -> T:
