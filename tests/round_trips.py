@@ -1,6 +1,11 @@
-"""Counting the round trips to PostgreSQL that a piece of work makes, by psycopg's waits.
+"""Counting the round trips to PostgreSQL that a piece of work makes.
 
-psycopg waits once for every exchange with the server (BEGIN, a statement, COMMIT, a ping).
+A round trip is something psycopg sends and then waits for the answer to: a statement, BEGIN,
+COMMIT, a ping, a statement prepared on the server (its fifth run on a connection), or the sync
+that ends a pipeline (executemany); what a pipeline queues before its sync is not one. Counted
+where psycopg sends (its Python-level send functions), not where it waits: an answer may arrive
+in pieces, or before psycopg looks, so its waits depend on timing and these counts do not.
+
 `counted()` counts those of the calling task and of what it hands on with its context: the
 database threads of `Database.run` run with a copy of the caller's context, so a worker's
 activities, which run in contexts of their own, are not counted in an API request's count."""
@@ -11,17 +16,24 @@ import contextlib
 import contextvars
 from collections.abc import Iterator
 
-import psycopg
-from psycopg.waiting import Wait
+from psycopg._connection_base import BaseConnection
+from psycopg._cursor_base import BaseCursor
+from psycopg._pipeline_base import BasePipeline
 
 _COUNTER: contextvars.ContextVar[list[str] | None] = contextvars.ContextVar("round_trips", default=None)
 
 
 @contextlib.contextmanager
 def counted(monkeypatch) -> Iterator[list[str]]:
-    """The round trips made inside the block, one entry each (the kind of exchange)."""
-    for cls in (psycopg.Connection, psycopg.AsyncConnection):
-        _patch(monkeypatch, cls)
+    """The round trips made inside the block, one entry each (what was sent)."""
+    for cls, name in (
+        (BaseCursor, "_execute_send"),
+        (BaseCursor, "_send_prepare"),
+        (BaseCursor, "_send_query_prepared"),
+        (BaseConnection, "_exec_command"),
+    ):
+        _count_unless_pipelined(monkeypatch, cls, name)
+    _count_always(monkeypatch, BasePipeline, "_enqueue_sync")
     trips: list[str] = []
     token = _COUNTER.set(trips)
     try:
@@ -30,30 +42,36 @@ def counted(monkeypatch) -> Iterator[list[str]]:
         _COUNTER.reset(token)
 
 
-def _patch(monkeypatch, cls) -> None:
-    original = cls.wait
+def _note(what: str) -> None:
+    trips = _COUNTER.get()
+    if trips is not None:
+        trips.append(what)
+
+
+def _count_unless_pipelined(monkeypatch, cls, name: str) -> None:
+    original = getattr(cls, name)
+    if getattr(original, "counting", False):  # patched already in this test
+        return
+
+    def send(self, *args, **kwargs):
+        connection = self if isinstance(self, BaseConnection) else self._conn
+        if not connection._pipeline:  # in a pipeline it is queued: its sync is the round trip
+            sent = getattr(args[0], "query", args[0])  # the SQL, or the prepared statement's name
+            _note(f"{name} {bytes(sent)[:60]!r}" if isinstance(sent, bytes | memoryview) else name)
+        return original(self, *args, **kwargs)
+
+    send.counting = True
+    monkeypatch.setattr(cls, name, send)
+
+
+def _count_always(monkeypatch, cls, name: str) -> None:
+    original = getattr(cls, name)
     if getattr(original, "counting", False):
         return
 
-    def wait(self, gen, *args, **kwargs):
-        trips = _COUNTER.get()
-        if trips is not None:
-            gen = _reads(gen, trips)
-        return original(self, gen, *args, **kwargs)
+    def send(self, *args, **kwargs):
+        _note(name)
+        return original(self, *args, **kwargs)
 
-    wait.counting = True
-    monkeypatch.setattr(cls, "wait", wait)
-
-
-def _reads(gen, trips: list[str]):
-    """`gen` as it is, noting each time it waits for the server to answer (a round trip)."""
-    name = getattr(gen, "__qualname__", "?")
-    try:
-        wanted = next(gen)
-        while True:
-            if wanted == Wait.R:
-                trips.append(name)
-            ready = yield wanted
-            wanted = gen.send(ready)
-    except StopIteration as done:
-        return done.value
+    send.counting = True
+    monkeypatch.setattr(cls, name, send)
