@@ -1,7 +1,8 @@
 """PostgreSQL's pooled connections checked before use without a round trip where they can be.
 
-`pool_pre_ping` sends an empty statement on every checkout: a round trip, about 70 us of the
-process's CPU and some of the server's, for every transaction (a transition made three). An idle
+`pool_pre_ping` sends an empty statement on every checkout: a round trip, about 50 us of the
+process's CPU (psycopg alone, in a tight loop) and some of the server's, for every transaction (a
+transition made three). The check of the socket costs about 1 us. An idle
 connection whose server went away (restarted, the backend terminated) has something to read: the
 server's last message or the end of the stream. A connection with nothing to read and no
 transaction open is taken as it is; only one with something waiting gets the real ping, which
