@@ -23,17 +23,21 @@ from psycopg._pipeline_base import BasePipeline
 _COUNTER: contextvars.ContextVar[list[str] | None] = contextvars.ContextVar("round_trips", default=None)
 
 
+# Where psycopg sends; the pipeline's sync is always a round trip, the others only outside a pipeline.
+_SENDS = (
+    (BaseCursor, "_execute_send"),
+    (BaseCursor, "_send_prepare"),
+    (BaseCursor, "_send_query_prepared"),
+    (BaseConnection, "_exec_command"),
+    (BasePipeline, "_enqueue_sync"),
+)
+
+
 @contextlib.contextmanager
 def counted(monkeypatch) -> Iterator[list[str]]:
     """The round trips made inside the block, one entry each (what was sent)."""
-    for cls, name in (
-        (BaseCursor, "_execute_send"),
-        (BaseCursor, "_send_prepare"),
-        (BaseCursor, "_send_query_prepared"),
-        (BaseConnection, "_exec_command"),
-    ):
-        _count_unless_pipelined(monkeypatch, cls, name)
-    _count_always(monkeypatch, BasePipeline, "_enqueue_sync")
+    for cls, name in _SENDS:
+        _count(monkeypatch, cls, name)
     trips: list[str] = []
     token = _COUNTER.set(trips)
     try:
@@ -42,36 +46,23 @@ def counted(monkeypatch) -> Iterator[list[str]]:
         _COUNTER.reset(token)
 
 
-def _note(what: str) -> None:
-    trips = _COUNTER.get()
-    if trips is not None:
-        trips.append(what)
-
-
-def _count_unless_pipelined(monkeypatch, cls, name: str) -> None:
+def _count(monkeypatch, cls, name: str) -> None:
     original = getattr(cls, name)
     if getattr(original, "counting", False):  # patched already in this test
         return
 
     def send(self, *args, **kwargs):
-        connection = self if isinstance(self, BaseConnection) else self._conn
-        if not connection._pipeline:  # in a pipeline it is queued: its sync is the round trip
-            sent = getattr(args[0], "query", args[0])  # the SQL, or the prepared statement's name
-            _note(f"{name} {bytes(sent)[:60]!r}" if isinstance(sent, bytes | memoryview) else name)
+        trips = _COUNTER.get()
+        if trips is not None and (isinstance(self, BasePipeline) or not _pipelined(self)):
+            sent = getattr(args[0], "query", args[0]) if args else None  # the SQL, or a prepared statement's name
+            trips.append(f"{name} {bytes(sent)[:60]!r}" if isinstance(sent, bytes | memoryview) else name)
         return original(self, *args, **kwargs)
 
     send.counting = True
     monkeypatch.setattr(cls, name, send)
 
 
-def _count_always(monkeypatch, cls, name: str) -> None:
-    original = getattr(cls, name)
-    if getattr(original, "counting", False):
-        return
-
-    def send(self, *args, **kwargs):
-        _note(name)
-        return original(self, *args, **kwargs)
-
-    send.counting = True
-    monkeypatch.setattr(cls, name, send)
+def _pipelined(sender) -> bool:
+    """In a pipeline a send is queued: the pipeline's sync is its round trip."""
+    connection = sender if isinstance(sender, BaseConnection) else sender._conn
+    return bool(connection._pipeline)

@@ -28,6 +28,11 @@ from tests.test_activities import TERMIN, record, start
 POSTGRESQL = pytest.mark.parametrize("database_url", ["postgresql"], indirect=True)
 
 
+def _pid(session) -> int:
+    """The server process of the session's connection."""
+    return session.execute(text("SELECT pg_backend_pid()")).scalar()
+
+
 @POSTGRESQL
 async def test_a_transition_makes_three_round_trips_from_the_api(backend_http, monkeypatch):
     # The first transition of a process loads its machine and policy (once per process): not counted.
@@ -41,12 +46,9 @@ async def test_a_transition_makes_three_round_trips_from_the_api(backend_http, m
 
 @POSTGRESQL
 async def test_a_read_is_one_round_trip_and_a_one_write_hop_has_no_begin_or_commit(database, monkeypatch):
-    def pid(session):
-        return session.execute(text("SELECT pg_backend_pid()")).scalar()
-
-    await database.run(pid, read_only=True)  # the pool's first connection is made outside the count
+    await database.run(_pid, read_only=True)  # the pool's first connection is made outside the count
     with counted(monkeypatch) as trips:
-        await database.run(pid, read_only=True)
+        await database.run(_pid, read_only=True)
     assert len(trips) == 1, trips
 
     await database.run(lambda session: session.execute(text("CREATE TABLE rt (n int)")))
@@ -78,17 +80,13 @@ async def test_a_connection_whose_server_went_away_is_replaced_before_use(postgr
     finds the closed socket, pings, and the pool connects anew: the caller sees nothing."""
     database = Database(postgres_database, pool_size=1, audit_keys=TEST_AUDIT_KEYS)
     try:
-
-        def pid(session):
-            return session.execute(text("SELECT pg_backend_pid()")).scalar()
-
-        first = await database.run(pid, read_only=True)
+        first = await database.run(_pid, read_only=True)
         with psycopg.connect(postgres_admin_url.replace("+psycopg", ""), autocommit=True) as admin:
             assert admin.execute("SELECT pg_terminate_backend(%s)", [first]).fetchone()[0]
         await _until_readable(database)
-        second = await database.run(pid, read_only=True)
+        second = await database.run(_pid, read_only=True)
         assert second != first
-        assert await database.run(pid, read_only=True) == second  # the new one stays
+        assert await database.run(_pid, read_only=True) == second  # the new one stays
     finally:
         await database.dispose()
 
