@@ -31,7 +31,7 @@ from persistence.migrate import upgrade
 from runtime import aio, heap
 from runtime.http_server import server_config
 from runtime.settings import Settings
-from worker.commands.devserver import persistence_args, temporal_binary
+from worker.commands.devserver import TRANSFER_POLL_RPS, persistence_args, temporal_binary, tuning_args
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -57,7 +57,11 @@ def stop_process(proc: subprocess.Popen, grace: float = 10) -> None:
 
 @contextlib.contextmanager
 def dev_server(
-    workdir: Path, db_file: Path | None, metrics_port: int | None = None, journal: str = "wal"
+    workdir: Path,
+    db_file: Path | None,
+    metrics_port: int | None = None,
+    journal: str = "wal",
+    transfer_poll_rps: int = TRANSFER_POLL_RPS,
 ) -> Iterator[tuple[str, int]]:
     port = free_port()
     command = [
@@ -71,6 +75,7 @@ def dev_server(
         str(port),
         "--log-level",
         "error",
+        *tuning_args(transfer_poll_rps),
     ]
     if db_file is not None:
         command += persistence_args(db_file, journal)
@@ -165,11 +170,13 @@ def environment(args: argparse.Namespace, prefix: str) -> Iterator[Environment]:
         temporal_db = None if args.in_memory else Path(args.db_file or workdir / "temporal.db")
         metrics_port = free_port()
         journal = getattr(args, "server_journal", "wal")
-        address, server_pid = stack.enter_context(dev_server(workdir, temporal_db, metrics_port, journal))
+        poll_rps = getattr(args, "transfer_poll_rps", TRANSFER_POLL_RPS)
+        address, server_pid = stack.enter_context(dev_server(workdir, temporal_db, metrics_port, journal, poll_rps))
         probe = CpuProbe({"bench": os.getpid(), "temporal": server_pid}, f"http://127.0.0.1:{metrics_port}/metrics")
         database_url = stack.enter_context(fresh_database(args.database_url, workdir))
         db_kind = "postgresql (fresh database)" if args.database_url else "sqlite (temp file)"
         server = f"file {temporal_db} ({journal} journal)" if temporal_db else "in-memory"
+        server += f", transfer queue read up to {poll_rps}/s"
         yield Environment(
             workdir, address, probe, database_url, f"temporal dev server {server} at {address}; database {db_kind}"
         )
@@ -183,12 +190,19 @@ def add_sandbox_flag(parser: argparse.ArgumentParser) -> None:
     )
 
 
-def add_journal_flag(parser: argparse.ArgumentParser) -> None:
+def add_server_flags(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--server-journal",
         choices=("wal", "delete"),
         default="wal",
         help="the dev server's SQLite journal: wal as `make run` (default), delete as before 2026-12-04",
+    )
+    parser.add_argument(
+        "--transfer-poll-rps",
+        type=int,
+        default=TRANSFER_POLL_RPS,
+        help=f"how often the dev server may read its transfer queue: {TRANSFER_POLL_RPS} as `make run` "
+        "(default), 20 (the server's own default) as before 2026-12-06",
     )
 
 
@@ -247,6 +261,7 @@ def dev_server_with_ui(workdir: Path) -> Iterator[tuple[str, str, int]]:
         "--ui-port",
         str(ui_port),
         *persistence_args(workdir / "temporal.db"),
+        *tuning_args(),
         "--log-level",
         "error",
     ]

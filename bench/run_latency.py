@@ -15,7 +15,7 @@ from pathlib import Path
 from bench import bare
 from bench.environment import (
     Fatal,
-    add_journal_flag,
+    add_server_flags,
     add_sandbox_flag,
     api_subprocess,
     environment,
@@ -121,7 +121,7 @@ def main(argv: list[str] | None = None) -> int:
         help="PostgreSQL admin URL; a fresh database is created and dropped (default: temp SQLite)",
     )
     add_sandbox_flag(parser)
-    add_journal_flag(parser)
+    add_server_flags(parser)
     args = parser.parse_args(argv)
     if args.rounds < 1 or args.samples < 100 * args.rounds:
         parser.error("--rounds must be positive and --samples at least 100 per round (p99 needs them)")

@@ -19,7 +19,7 @@ from api.usecases import UseCases
 from bench import bare, server_counters
 from bench.environment import (
     Fatal,
-    add_journal_flag,
+    add_server_flags,
     add_sandbox_flag,
     api_subprocess,
     environment,
@@ -130,7 +130,7 @@ def main(argv: list[str] | None = None) -> int:
         help="run the dev server in memory instead (faster server, a harder bar for the ratio)",
     )
     add_sandbox_flag(parser)
-    add_journal_flag(parser)
+    add_server_flags(parser)
     parser.add_argument(
         "--paths",
         type=_paths,

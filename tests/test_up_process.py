@@ -20,6 +20,8 @@ from pathlib import Path
 import httpx
 import pytest
 
+from worker.commands.devserver import TRANSFER_POLL_RPS
+
 FAHRPLAN = str(Path(sys.executable).parent / "fahrplan")
 ENV_TOKEN = "env-token-nie-ausgeben-4711"
 
@@ -151,6 +153,14 @@ def test_the_dev_server_commits_through_a_write_ahead_log(running):
     assert (running.data_dir / "temporal.db-wal").exists()
     ps = subprocess.run(["ps", "-eww", "-o", "args"], capture_output=True, text=True, check=True).stdout
     assert f"--db-filename {db} --sqlite-pragma journal_mode=wal --sqlite-pragma synchronous=full" in ps
+
+
+def test_the_dev_server_reads_its_transfer_queue_without_the_50_ms_wait(running):
+    """history.transferProcessorMaxPollRPS raised from 20 to devserver.TRANSFER_POLL_RPS: a workflow
+    task scheduled after an activity no longer waits up to 50 ms for the next read."""
+    argv = Path(f"/proc/{running.server_pid()}/cmdline").read_bytes().split(b"\0")
+    values = [argv[i + 1] for i, arg in enumerate(argv[:-1]) if arg == b"--dynamic-config-value"]
+    assert f"history.transferProcessorMaxPollRPS={TRANSFER_POLL_RPS}".encode() in values
 
 
 def test_the_ui_decodes_a_real_history_with_the_sign_in_cookie_only(running):

@@ -33,7 +33,7 @@ from runtime.settings import Settings, TokenUser
 from runtime.temporal import connect, register_search_attributes
 from tests.faults.outage_support import free_port
 from tests.faults.outage_support import stop as _stop
-from worker.commands.devserver import persistence_args, temporal_binary
+from worker.commands.devserver import persistence_args, temporal_binary, tuning_args
 from workflows import search_attributes
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -67,6 +67,7 @@ class DevServer:
             "start-dev",
             "--headless",
             *persistence_args(self.db_file),
+            *tuning_args(),
             "--ip",
             "127.0.0.1",
             "--port",

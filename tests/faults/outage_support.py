@@ -31,7 +31,7 @@ import httpx
 
 from runtime.settings import Settings
 from runtime.temporal import connect, register_search_attributes
-from worker.commands.devserver import persistence_args, temporal_binary
+from worker.commands.devserver import persistence_args, temporal_binary, tuning_args
 from workflows import search_attributes
 
 BIN = Path(sys.executable).parent
@@ -197,6 +197,7 @@ class Stack:
                 "--port",
                 str(port),
                 *persistence_args(self.workdir / "temporal.db"),
+                *tuning_args(),
                 "--log-level",
                 "error",
             ],
