@@ -15,8 +15,8 @@ from pathlib import Path
 from bench import bare
 from bench.environment import (
     Fatal,
-    add_server_flags,
     add_sandbox_flag,
+    add_server_flags,
     api_subprocess,
     environment,
     free_port,

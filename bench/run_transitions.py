@@ -19,8 +19,8 @@ from api.usecases import UseCases
 from bench import bare, server_counters
 from bench.environment import (
     Fatal,
-    add_server_flags,
     add_sandbox_flag,
+    add_server_flags,
     api_subprocess,
     environment,
     free_port,
