@@ -20,6 +20,7 @@ from pathlib import Path
 import httpx
 import pytest
 
+from tests.test_bench_environment import dynamic_config
 from worker.commands.devserver import TRANSFER_POLL_RPS
 
 FAHRPLAN = str(Path(sys.executable).parent / "fahrplan")
@@ -158,8 +159,7 @@ def test_the_dev_server_commits_through_a_write_ahead_log(running):
 def test_the_dev_server_reads_its_transfer_queue_without_the_50_ms_wait(running):
     """history.transferProcessorMaxPollRPS raised from 20 to devserver.TRANSFER_POLL_RPS: a workflow
     task scheduled after an activity no longer waits up to 50 ms for the next read."""
-    argv = Path(f"/proc/{running.server_pid()}/cmdline").read_bytes().split(b"\0")
-    values = [argv[i + 1] for i, arg in enumerate(argv[:-1]) if arg == b"--dynamic-config-value"]
+    values = dynamic_config(running.server_pid())
     assert f"history.transferProcessorMaxPollRPS={TRANSFER_POLL_RPS}".encode() in values
 
 
