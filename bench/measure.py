@@ -34,6 +34,19 @@ class CpuProbe:
         except OSError:
             return {}
 
+    async def settled_counters(self, seconds: float = 5.0, step: float = 1.1) -> dict[str, float]:
+        """The server's counters once they stop moving (up to `seconds`): the dev server reports a
+        request a moment after serving it, so read at once they would miss the last ones and count
+        them in the next window."""
+        counts = self.counters()
+        deadline = time.monotonic() + seconds
+        while counts and time.monotonic() < deadline:
+            await asyncio.sleep(step)
+            counts, before = self.counters(), counts
+            if counts == before:
+                break
+        return counts
+
     def read(self) -> dict[str, float]:
         seconds = {}
         for name, pid in self.pids.items():
@@ -99,13 +112,13 @@ async def drive(
                 await fire(case, i)
                 run.latencies.append(time.perf_counter() - started)
 
-    counted = probe.counters()
+    counted = await probe.settled_counters()
     cpu, started = probe.read(), time.perf_counter()
     await asyncio.gather(*(driver() for _ in range(concurrency)))
     run.seconds = time.perf_counter() - started
     run.cpu = {name: used - cpu.get(name, used) for name, used in probe.read().items()}
     if counted:
-        run.server = {name: count - counted.get(name, 0.0) for name, count in probe.counters().items()}
+        run.server = {name: count - counted.get(name, 0.0) for name, count in (await probe.settled_counters()).items()}
     return run
 
 
