@@ -4,21 +4,10 @@ poll rate when asked (`--transfer-poll-rps`, bench/README.md)."""
 from __future__ import annotations
 
 import argparse
-import time
-from pathlib import Path
 
 from bench.environment import add_server_flags, dev_server
+from tests.devserver_support import dynamic_config
 from worker.commands.devserver import TRANSFER_POLL_RPS
-
-
-def dynamic_config(pid: int, seconds: float = 10) -> list[bytes]:
-    """The --dynamic-config-value arguments a running server was started with (once the process
-    runs the server: right after the fork it still has its parent's command line)."""
-    deadline = time.monotonic() + seconds
-    while b"start-dev" not in (argv := Path(f"/proc/{pid}/cmdline").read_bytes().split(b"\0")):
-        assert time.monotonic() < deadline, f"{pid} is not a dev server: {argv[:3]}"
-        time.sleep(0.01)
-    return [argv[i + 1] for i, arg in enumerate(argv[:-1]) if arg == b"--dynamic-config-value"]
 
 
 def test_the_flags_default_to_make_runs_server():

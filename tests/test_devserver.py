@@ -3,16 +3,15 @@
 
 from __future__ import annotations
 
-import asyncio
 import json
 import os
 import socket
 import subprocess
-from pathlib import Path
 
 import pytest
 
 from runtime.settings import Settings
+from tests.devserver_support import started_argv
 from tests.test_up_process import free_ports
 from worker.commands.devserver import (
     StartupFailed,
@@ -34,11 +33,7 @@ async def test_a_server_left_by_a_killed_up_is_stopped_on_the_next_start(tmp_pat
     )
     (tmp_path / "temporal.pid").write_text(json.dumps({"pid": stale.pid, "db": db_file}))
     try:
-        # Left running means started: until the child has exec'd, its cmdline is still this test's.
-        for _ in range(100):
-            if b"start-dev" in Path(f"/proc/{stale.pid}/cmdline").read_bytes():
-                break
-            await asyncio.sleep(0.05)
+        started_argv(stale.pid)  # left running means started: exec'd, not still this test's fork
         assert await stop_stale_server(Settings(data_dir=tmp_path)) == stale.pid
         assert stale.wait(5) is not None and not (tmp_path / "temporal.pid").exists()
     finally:

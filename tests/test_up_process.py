@@ -20,7 +20,7 @@ from pathlib import Path
 import httpx
 import pytest
 
-from tests.test_bench_environment import dynamic_config
+from tests.devserver_support import dynamic_config
 from worker.commands.devserver import TRANSFER_POLL_RPS
 
 FAHRPLAN = str(Path(sys.executable).parent / "fahrplan")
