@@ -31,7 +31,7 @@ from persistence.migrate import upgrade
 from runtime import aio, heap
 from runtime.http_server import server_config
 from runtime.settings import Settings
-from worker.commands.devserver import TRANSFER_POLL_RPS, persistence_args, temporal_binary, tuning_args
+from worker.commands.devserver import TRANSFER_POLL_RPS, start_dev_command
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -64,23 +64,10 @@ def dev_server(
     transfer_poll_rps: int = TRANSFER_POLL_RPS,
 ) -> Iterator[tuple[str, int]]:
     port = free_port()
-    command = [
-        temporal_binary(),
-        "server",
-        "start-dev",
-        "--headless",
-        "--ip",
-        "127.0.0.1",
-        "--port",
-        str(port),
-        "--log-level",
-        "error",
-        *tuning_args(transfer_poll_rps),
-    ]
-    if db_file is not None:
-        command += persistence_args(db_file, journal)
-    if metrics_port is not None:
-        command += ["--metrics-port", str(metrics_port)]
+    metrics = [] if metrics_port is None else ["--metrics-port", str(metrics_port)]
+    command = start_dev_command(
+        "127.0.0.1", port, db_file=db_file, journal=journal, transfer_poll_rps=transfer_poll_rps, extra=metrics
+    )
     with open(workdir / "temporal.log", "ab") as log:
         proc = subprocess.Popen(command, stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
     try:
@@ -250,21 +237,7 @@ async def cancel_on_sigterm(work: Awaitable):
 def dev_server_with_ui(workdir: Path) -> Iterator[tuple[str, str, int]]:
     """Like dev_server, but file-backed (like `make run`) and with the UI."""
     port, ui_port = free_port(), free_port()
-    command = [
-        temporal_binary(),
-        "server",
-        "start-dev",
-        "--ip",
-        "127.0.0.1",
-        "--port",
-        str(port),
-        "--ui-port",
-        str(ui_port),
-        *persistence_args(workdir / "temporal.db"),
-        *tuning_args(),
-        "--log-level",
-        "error",
-    ]
+    command = start_dev_command("127.0.0.1", port, db_file=workdir / "temporal.db", ui_port=ui_port)
     with open(workdir / "temporal.log", "ab") as log:
         proc = subprocess.Popen(command, stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
     try:

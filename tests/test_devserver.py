@@ -18,8 +18,10 @@ from worker.commands.devserver import (
     bind_free,
     check_free,
     claim_data_dir,
+    persistence_args,
+    start_dev_command,
     stop_stale_server,
-    temporal_binary,
+    tuning_args,
 )
 
 
@@ -27,10 +29,8 @@ async def test_a_server_left_by_a_killed_up_is_stopped_on_the_next_start(tmp_pat
     """Started the way a killed `fahrplan up` leaves it: its own session, no parent that cares."""
     db_file = str(tmp_path / "temporal.db")
     port, ui = free_ports(2)
-    command = [temporal_binary(), "server", "start-dev", "--db-filename", db_file, "--port", str(port)]
-    stale = subprocess.Popen(
-        [*command, "--ui-port", str(ui), "--log-level", "error"], start_new_session=True, stdout=subprocess.DEVNULL
-    )
+    command = start_dev_command("127.0.0.1", port, db_file=db_file, ui_port=ui)
+    stale = subprocess.Popen(command, start_new_session=True, stdout=subprocess.DEVNULL)
     (tmp_path / "temporal.pid").write_text(json.dumps({"pid": stale.pid, "db": db_file}))
     try:
         started_argv(stale.pid)  # left running means started: exec'd, not still this test's fork
@@ -74,3 +74,15 @@ def test_one_up_per_data_dir(tmp_path):
     finally:
         os.close(fd)
     os.close(claim_data_dir(Settings(data_dir=tmp_path)))  # released with its process (or fd)
+
+
+def test_one_command_starts_every_dev_server_as_fahrplan_up_does(tmp_path):
+    """`fahrplan up`, the benches and the fault tests share it: persisted and tuned alike."""
+    db_file = tmp_path / "temporal.db"
+    on_file = start_dev_command("127.0.0.1", 7233, db_file=db_file, ui_port=8233, extra=["--namespace", "x"])
+    assert on_file[1:9] == ["server", "start-dev", "--ui-port", "8233", "--ip", "127.0.0.1", "--port", "7233"]
+    assert on_file[9:15] == persistence_args(db_file)
+    assert on_file[15:] == [*tuning_args(), "--log-level", "error", "--namespace", "x"]
+    in_memory = start_dev_command("127.0.0.1", 7233, db_file=None, transfer_poll_rps=20)
+    assert "--headless" in in_memory and "--db-filename" not in in_memory and "--ui-port" not in in_memory
+    assert tuning_args(20)[1] in in_memory

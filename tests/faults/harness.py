@@ -33,7 +33,7 @@ from runtime.settings import Settings, TokenUser
 from runtime.temporal import connect, register_search_attributes
 from tests.faults.outage_support import free_port
 from tests.faults.outage_support import stop as _stop
-from worker.commands.devserver import persistence_args, temporal_binary, tuning_args
+from worker.commands.devserver import start_dev_command
 from workflows import search_attributes
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -61,20 +61,7 @@ class DevServer:
         return f"127.0.0.1:{self.port}"
 
     def start(self) -> None:
-        command = [
-            temporal_binary(),
-            "server",
-            "start-dev",
-            "--headless",
-            *persistence_args(self.db_file),
-            *tuning_args(),
-            "--ip",
-            "127.0.0.1",
-            "--port",
-            str(self.port),
-            "--log-level",
-            "error",
-        ]
+        command = start_dev_command("127.0.0.1", self.port, db_file=self.db_file)
         with open(self.log, "ab") as log:
             self.proc = subprocess.Popen(command, stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
 

@@ -31,7 +31,7 @@ import httpx
 
 from runtime.settings import Settings
 from runtime.temporal import connect, register_search_attributes
-from worker.commands.devserver import persistence_args, temporal_binary, tuning_args
+from worker.commands.devserver import start_dev_command
 from workflows import search_attributes
 
 BIN = Path(sys.executable).parent
@@ -187,20 +187,7 @@ class Stack:
         self.temporal_address = f"127.0.0.1:{port}"
         self._spawn(
             "temporal",
-            [
-                temporal_binary(),
-                "server",
-                "start-dev",
-                "--headless",
-                "--ip",
-                "127.0.0.1",
-                "--port",
-                str(port),
-                *persistence_args(self.workdir / "temporal.db"),
-                *tuning_args(),
-                "--log-level",
-                "error",
-            ],
+            start_dev_command("127.0.0.1", port, db_file=self.workdir / "temporal.db"),
         )
         client = await until(lambda: connect(self.settings()), "Temporal dev server")
         await register_search_attributes(client, "default", search_attributes.ALL)

@@ -25,7 +25,7 @@ import signal
 import socket
 import subprocess
 import sys
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from urllib.parse import urlsplit
 
@@ -79,6 +79,28 @@ def tuning_args(transfer_poll_rps: int = TRANSFER_POLL_RPS) -> list[str]:
     """`temporal server start-dev` arguments for how often the server reads its transfer queue
     (TRANSFER_POLL_RPS; the benches pass the server's default, 20, to compare)."""
     return ["--dynamic-config-value", f"history.transferProcessorMaxPollRPS={transfer_poll_rps}"]
+
+
+def start_dev_command(
+    host: str,
+    port: int | str,
+    *,
+    db_file: str | Path | None,
+    ui_port: int | str | None = None,
+    journal: str = "wal",
+    transfer_poll_rps: int = TRANSFER_POLL_RPS,
+    log_level: str = "error",
+    extra: Sequence[str] = (),
+) -> list[str]:
+    """`temporal server start-dev` as `fahrplan up` starts it, for it, the benches and the fault
+    tests alike: persisted to `db_file` (None: in memory), tuned (tuning_args), headless unless a
+    `ui_port` is given; `extra` arguments last."""
+    command = [temporal_binary(), "server", "start-dev"]
+    command += ["--headless"] if ui_port is None else ["--ui-port", str(ui_port)]
+    command += ["--ip", host, "--port", str(port)]
+    if db_file is not None:
+        command += persistence_args(db_file, journal)
+    return [*command, *tuning_args(transfer_poll_rps), "--log-level", log_level, *extra]
 
 
 def temporal_binary() -> str:
@@ -203,25 +225,14 @@ def start_dev_server(settings: Settings, codec_url: str) -> subprocess.Popen:
     db_file = str((settings.data_dir / "temporal.db").resolve())
     log_file = open(settings.data_dir / "temporal.log", "ab")  # noqa: SIM115 - lives as long as the server
     server = subprocess.Popen(
-        [
-            temporal_binary(),
-            "server",
-            "start-dev",
-            *persistence_args(db_file),
-            *tuning_args(),
-            "--ip",
+        start_dev_command(
             host or "127.0.0.1",
-            "--port",
             port,
-            "--ui-port",
-            settings.temporal_ui_url.rsplit(":", 1)[-1],
-            "--ui-codec-endpoint",
-            codec_url,
-            "--namespace",
-            settings.temporal_namespace,
-            "--log-level",
-            "warn",
-        ],
+            db_file=db_file,
+            ui_port=settings.temporal_ui_url.rsplit(":", 1)[-1],
+            log_level="warn",
+            extra=["--ui-codec-endpoint", codec_url, "--namespace", settings.temporal_namespace],
+        ),
         stdout=log_file,
         stderr=subprocess.STDOUT,
         start_new_session=True,  # Ctrl-C reaches us, and we stop the server in order
