@@ -19,7 +19,7 @@ import sys
 import tempfile
 import time
 import uuid
-from collections.abc import Awaitable, Callable, Iterator
+from collections.abc import Awaitable, Callable, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -62,11 +62,18 @@ def dev_server(
     metrics_port: int | None = None,
     journal: str = "wal",
     transfer_poll_rps: int = TRANSFER_POLL_RPS,
+    pragmas: Sequence[str] = (),
 ) -> Iterator[tuple[str, int]]:
     port = free_port()
     metrics = [] if metrics_port is None else ["--metrics-port", str(metrics_port)]
     command = start_dev_command(
-        "127.0.0.1", port, db_file=db_file, journal=journal, transfer_poll_rps=transfer_poll_rps, extra=metrics
+        "127.0.0.1",
+        port,
+        db_file=db_file,
+        journal=journal,
+        pragmas=pragmas,
+        transfer_poll_rps=transfer_poll_rps,
+        extra=metrics,
     )
     with open(workdir / "temporal.log", "ab") as log:
         proc = subprocess.Popen(command, stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
@@ -158,39 +165,21 @@ def environment(args: argparse.Namespace, prefix: str) -> Iterator[Environment]:
         metrics_port = free_port()
         journal = getattr(args, "server_journal", "wal")
         poll_rps = getattr(args, "transfer_poll_rps", TRANSFER_POLL_RPS)
-        address, server_pid = stack.enter_context(dev_server(workdir, temporal_db, metrics_port, journal, poll_rps))
+        pragmas = getattr(args, "server_pragma", [])
+        if pragmas and temporal_db is None:
+            raise SystemExit("--server-pragma needs the server's SQLite file (not --in-memory)")
+        address, server_pid = stack.enter_context(
+            dev_server(workdir, temporal_db, metrics_port, journal, poll_rps, pragmas)
+        )
         probe = CpuProbe({"bench": os.getpid(), "temporal": server_pid}, f"http://127.0.0.1:{metrics_port}/metrics")
         database_url = stack.enter_context(fresh_database(args.database_url, workdir))
         db_kind = "postgresql (fresh database)" if args.database_url else "sqlite (temp file)"
         server = f"file {temporal_db} ({journal} journal)" if temporal_db else "in-memory"
+        server += "".join(f", pragma {pragma}" for pragma in pragmas)
         server += f", transfer queue read up to {poll_rps}/s"
         yield Environment(
             workdir, address, probe, database_url, f"temporal dev server {server} at {address}; database {db_kind}"
         )
-
-
-def add_sandbox_flag(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument(
-        "--sandbox",
-        action="store_true",
-        help="run both workers' workflows in the Temporal sandbox (FAHRPLAN_WORKFLOW_SANDBOX=true)",
-    )
-
-
-def add_server_flags(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument(
-        "--server-journal",
-        choices=("wal", "delete"),
-        default="wal",
-        help="the dev server's SQLite journal: wal as `make run` (default), delete as before 2026-12-04",
-    )
-    parser.add_argument(
-        "--transfer-poll-rps",
-        type=int,
-        default=TRANSFER_POLL_RPS,
-        help=f"how often the dev server may read its transfer queue: {TRANSFER_POLL_RPS} as `make run` "
-        "(default), 20 (the server's own default) as before 2026-12-06",
-    )
 
 
 def serve_api(port: int) -> None:

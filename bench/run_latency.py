@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import argparse
 import contextlib
+import json
 import os
 import statistics
 import uuid
@@ -15,21 +16,20 @@ from pathlib import Path
 from bench import bare
 from bench.environment import (
     Fatal,
-    add_sandbox_flag,
-    add_server_flags,
     api_subprocess,
     environment,
     free_port,
     interruptible,
     wait_until,
 )
+from bench.flags import add_sandbox_flag, add_server_flags
 from bench.http import LeanClient
 from bench.measure import CpuProbe, Run
 from bench.paths import BarePath, FahrplanPath, connected
 from runtime import heap, signing
 from worker.main import build_worker
 
-LEVELS = (1, 20)  # concurrent clients
+LEVELS = (1, 20)  # concurrent clients (--levels)
 STEPS = 10  # transitions per case, one after the other, as in transitions.py
 PATHS = ("bare", "fahrplan")
 
@@ -56,7 +56,7 @@ async def bench(args: argparse.Namespace, workdir: Path, address: str, probe: Cp
     settings, client, db = await connected(workdir, address, database_url)
     api_port = free_port()
     paths = {"bare": BarePath(client, f"bare-bench-{uuid.uuid4().hex[:8]}", probe)}
-    totals = {(c, name): Run() for c in LEVELS for name in PATHS}
+    totals = {(c, name): Run() for c in args.levels for name in PATHS}
     per_round = args.samples // args.rounds
     try:
         with api_subprocess(settings, api_port, workdir) as api_process:
@@ -82,13 +82,13 @@ async def bench(args: argparse.Namespace, workdir: Path, address: str, probe: Cp
 
                 await wait_until(api_ready, "API")
                 paths["fahrplan"] = FahrplanPath(http, probe, client)
-                for c in sorted(LEVELS, reverse=True):  # warm-up: connections, caches, first workflow tasks
+                for c in sorted(args.levels, reverse=True):  # warm-up: connections, caches, first workflow tasks
                     for path in paths.values():
                         await path.measure(max(c, 2), 3, c)
                 for r in range(args.rounds):
                     order = PATHS if r % 2 == 0 else tuple(reversed(PATHS))
                     line = []
-                    for c in LEVELS:
+                    for c in args.levels:
                         for name in order:
                             cases = max(c, -(-per_round // STEPS))
                             run = await paths[name].measure(cases, STEPS, c)
@@ -99,6 +99,26 @@ async def bench(args: argparse.Namespace, workdir: Path, address: str, probe: Cp
     finally:
         await db.dispose()
     return totals
+
+
+def levels(text: str) -> tuple[int, ...]:
+    """--levels: positive client counts, e.g. "1" or "1,20"."""
+    try:
+        found = tuple(int(part) for part in text.split(","))
+    except ValueError:
+        found = ()
+    if not found or min(found) < 1:
+        raise argparse.ArgumentTypeError(f"{text!r}: positive numbers of clients, e.g. 1,20")
+    return found
+
+
+def write_samples(path: Path, totals: dict) -> None:
+    """Each level's and path's latencies in ms, in the order they were measured (rounds one after
+    the other; at one client that is the order in time)."""
+    by_level: dict[str, dict[str, list[float]]] = {}
+    for (c, name), run in totals.items():
+        by_level.setdefault(str(c), {})[name] = [round(seconds * 1000, 3) for seconds in run.latencies]
+    path.write_text(json.dumps(by_level))
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -120,6 +140,20 @@ def main(argv: list[str] | None = None) -> int:
         default=None,
         help="PostgreSQL admin URL; a fresh database is created and dropped (default: temp SQLite)",
     )
+    parser.add_argument(
+        "--levels",
+        type=levels,
+        default=LEVELS,
+        metavar="C[,C…]",
+        help=f"concurrent clients per level (default {','.join(map(str, LEVELS))})",
+    )
+    parser.add_argument(
+        "--samples-file",
+        default=None,
+        metavar="PATH",
+        help="also write every latency in ms, in the order measured, per level and path as JSON "
+        '({"1": {"bare": [...], "fahrplan": [...]}, ...}): where the slow samples fall',
+    )
     add_sandbox_flag(parser)
     add_server_flags(parser)
     args = parser.parse_args(argv)
@@ -131,14 +165,16 @@ def main(argv: list[str] | None = None) -> int:
         print(
             f"setup: {env.described}; api subprocess (uvicorn), worker and clients in-process, "
             f"{'sandboxed' if args.sandbox else 'unsandboxed'} workflows; "
-            f"levels C={'/'.join(map(str, LEVELS))}; {args.samples} samples per level and path "
+            f"levels C={'/'.join(map(str, args.levels))}; {args.samples} samples per level and path "
             f"in {args.rounds} rounds, {STEPS} transitions per case; {os.cpu_count()} cpus; {load()}",
             flush=True,
         )
         totals = env.run(bench(args, env.workdir, env.address, env.probe, env.database_url))
+    if args.samples_file:
+        write_samples(Path(args.samples_file), totals)
     probe = env.probe
     worst = 0.0
-    for c in LEVELS:
+    for c in args.levels:
         baseline, fahrplan = totals[c, "bare"], totals[c, "fahrplan"]
         if probe.read():
             print(f"C={c:<2} bare:     {baseline.cpu_summary()}")

@@ -19,14 +19,13 @@ from api.usecases import UseCases
 from bench import bare, server_counters
 from bench.environment import (
     Fatal,
-    add_sandbox_flag,
-    add_server_flags,
     api_subprocess,
     environment,
     free_port,
     interruptible,
     wait_until,
 )
+from bench.flags import add_sandbox_flag, add_server_flags
 from bench.http import LeanClient
 from bench.measure import CpuProbe, Run
 from bench.paths import BarePath, FahrplanPath, UseCasePath, WorkflowPath, connected

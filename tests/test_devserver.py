@@ -86,3 +86,14 @@ def test_one_command_starts_every_dev_server_as_fahrplan_up_does(tmp_path):
     in_memory = start_dev_command("127.0.0.1", 7233, db_file=None, transfer_poll_rps=20)
     assert "--headless" in in_memory and "--db-filename" not in in_memory and "--ui-port" not in in_memory
     assert tuning_args(20)[1] in in_memory
+
+
+def test_a_benchs_extra_pragmas_follow_the_journals(tmp_path):
+    """bench --server-pragma: after journal_mode and synchronous, which it cannot undo by order."""
+    db_file = tmp_path / "temporal.db"
+    args = persistence_args(db_file, pragmas=["wal_autocheckpoint=0"])
+    pragmas = [args[i + 1] for i, arg in enumerate(args) if arg == "--sqlite-pragma"]
+    assert pragmas == ["journal_mode=wal", "synchronous=full", "wal_autocheckpoint=0"]
+    assert persistence_args(db_file, "delete", ["cache_size=-20000"])[2:] == ["--sqlite-pragma", "cache_size=-20000"]
+    with pytest.raises(ValueError, match="file-backed"):
+        start_dev_command("127.0.0.1", 7233, db_file=None, pragmas=["wal_autocheckpoint=0"])

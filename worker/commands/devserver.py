@@ -63,15 +63,17 @@ SQLITE_PRAGMAS = ("journal_mode=wal", "synchronous=full")
 TRANSFER_POLL_RPS = 1000
 
 
-def persistence_args(db_file: str | Path, journal: str = "wal") -> list[str]:
+def persistence_args(db_file: str | Path, journal: str = "wal", pragmas: Sequence[str] = ()) -> list[str]:
     """`temporal server start-dev` arguments for a file-backed server; journal "delete" is the
-    server's own default (the benches compare both)."""
+    server's own default (the benches compare both). `pragmas` ("name=value") come after the
+    journal's: the benches' experiments with the server's SQLite (bench/README.md)."""
     args = ["--db-filename", str(db_file)]
     if journal == "wal":
-        for pragma in SQLITE_PRAGMAS:
-            args += ["--sqlite-pragma", pragma]
+        pragmas = (*SQLITE_PRAGMAS, *pragmas)
     elif journal != "delete":
         raise ValueError(f"journal {journal!r}: wal or delete")
+    for pragma in pragmas:
+        args += ["--sqlite-pragma", pragma]
     return args
 
 
@@ -88,18 +90,21 @@ def start_dev_command(
     db_file: str | Path | None,
     ui_port: int | str | None = None,
     journal: str = "wal",
+    pragmas: Sequence[str] = (),
     transfer_poll_rps: int = TRANSFER_POLL_RPS,
     log_level: str = "error",
     extra: Sequence[str] = (),
 ) -> list[str]:
     """`temporal server start-dev` as `fahrplan up` starts it, for it, the benches and the fault
-    tests alike: persisted to `db_file` (None: in memory), tuned (tuning_args), headless unless a
-    `ui_port` is given; `extra` arguments last."""
+    tests alike: persisted to `db_file` (None: in memory; then `pragmas` are refused), tuned
+    (tuning_args), headless unless a `ui_port` is given; `extra` arguments last."""
     command = [temporal_binary(), "server", "start-dev"]
     command += ["--headless"] if ui_port is None else ["--ui-port", str(ui_port)]
     command += ["--ip", host, "--port", str(port)]
     if db_file is not None:
-        command += persistence_args(db_file, journal)
+        command += persistence_args(db_file, journal, pragmas)
+    elif pragmas:
+        raise ValueError(f"SQLite pragmas {list(pragmas)} need a file-backed server")
     return [*command, *tuning_args(transfer_poll_rps), "--log-level", log_level, *extra]
 
 

@@ -1,0 +1,49 @@
+"""The benches' shared command-line flags: the sandbox and the dev server's settings."""
+
+from __future__ import annotations
+
+import argparse
+import re
+
+from worker.commands.devserver import TRANSFER_POLL_RPS
+
+
+def add_sandbox_flag(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--sandbox",
+        action="store_true",
+        help="run both workers' workflows in the Temporal sandbox (FAHRPLAN_WORKFLOW_SANDBOX=true)",
+    )
+
+
+def add_server_flags(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--server-journal",
+        choices=("wal", "delete"),
+        default="wal",
+        help="the dev server's SQLite journal: wal as `make run` (default), delete as before 2026-12-04",
+    )
+    parser.add_argument(
+        "--transfer-poll-rps",
+        type=int,
+        default=TRANSFER_POLL_RPS,
+        help=f"how often the dev server may read its transfer queue: {TRANSFER_POLL_RPS} as `make run` "
+        "(default), 20 (the server's own default) as before 2026-12-06",
+    )
+    parser.add_argument(
+        "--server-pragma",
+        action="append",
+        default=[],
+        type=sqlite_pragma,
+        metavar="NAME=VALUE",
+        help="another SQLite pragma for the dev server's file, after the journal's (repeatable; "
+        "e.g. wal_autocheckpoint=0, docs/performance-log.md)",
+    )
+
+
+def sqlite_pragma(text: str) -> str:
+    """NAME=VALUE as `temporal server start-dev --sqlite-pragma` takes it (it passes any name on,
+    and SQLite ignores an unknown one, so a typo shows only in the name's shape)."""
+    if not re.fullmatch(r"[a-z_]+=[\w-]+", text):
+        raise argparse.ArgumentTypeError(f"{text!r}: NAME=VALUE, e.g. wal_autocheckpoint=0")
+    return text
