@@ -102,9 +102,9 @@ async def bench(args: argparse.Namespace, workdir: Path, address: str, probe: Cp
 
 
 def levels(text: str) -> tuple[int, ...]:
-    """--levels: positive client counts, e.g. "1" or "1,20"."""
+    """--levels: positive client counts, e.g. "1" or "1,20" (each once, in the order given)."""
     try:
-        found = tuple(int(part) for part in text.split(","))
+        found = tuple(dict.fromkeys(int(part) for part in text.split(",")))
     except ValueError:
         found = ()
     if not found or min(found) < 1:

@@ -55,7 +55,7 @@ def test_the_dev_server_gets_the_pragmas_it_is_given(tmp_path):
 
 
 def test_the_latency_levels():
-    assert levels("1") == (1,) and levels("1,20") == (1, 20) == LEVELS
+    assert levels("1") == (1,) and levels("1,20") == (1, 20) == LEVELS and levels("20,1,20") == (20, 1)
     for wrong in ("", "0", "1,x", "-5"):
         with pytest.raises(argparse.ArgumentTypeError):
             levels(wrong)
