@@ -166,11 +166,11 @@ def environment(args: argparse.Namespace, prefix: str) -> Iterator[Environment]:
         journal = getattr(args, "server_journal", "wal")
         poll_rps = getattr(args, "transfer_poll_rps", TRANSFER_POLL_RPS)
         pragmas = getattr(args, "server_pragma", [])
-        if pragmas and temporal_db is None:
-            raise SystemExit("--server-pragma needs the server's SQLite file (not --in-memory)")
-        address, server_pid = stack.enter_context(
-            dev_server(workdir, temporal_db, metrics_port, journal, poll_rps, pragmas)
-        )
+        try:  # the command's own refusals (e.g. pragmas without a file) as the bench's message
+            server_context = dev_server(workdir, temporal_db, metrics_port, journal, poll_rps, pragmas)
+            address, server_pid = stack.enter_context(server_context)
+        except ValueError as refused:
+            raise SystemExit(f"dev server: {refused}") from None
         probe = CpuProbe({"bench": os.getpid(), "temporal": server_pid}, f"http://127.0.0.1:{metrics_port}/metrics")
         database_url = stack.enter_context(fresh_database(args.database_url, workdir))
         db_kind = "postgresql (fresh database)" if args.database_url else "sqlite (temp file)"

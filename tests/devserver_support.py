@@ -16,7 +16,11 @@ def started_argv(pid: int, seconds: float = 10) -> list[bytes]:
     return argv
 
 
+def flag_values(argv: list, flag):
+    """The values given to a repeatable `flag` in `argv`, in order (str or bytes alike)."""
+    return [argv[i + 1] for i, arg in enumerate(argv[:-1]) if arg == flag]
+
+
 def dynamic_config(pid: int) -> list[bytes]:
     """The --dynamic-config-value arguments a running dev server was started with."""
-    argv = started_argv(pid)
-    return [argv[i + 1] for i, arg in enumerate(argv[:-1]) if arg == b"--dynamic-config-value"]
+    return flag_values(started_argv(pid), b"--dynamic-config-value")

@@ -13,7 +13,7 @@ from bench.environment import dev_server
 from bench.flags import add_server_flags
 from bench.measure import Run
 from bench.run_latency import LEVELS, levels, write_samples
-from tests.devserver_support import dynamic_config, started_argv
+from tests.devserver_support import dynamic_config, flag_values, started_argv
 from worker.commands.devserver import TRANSFER_POLL_RPS
 
 
@@ -49,8 +49,7 @@ def test_the_dev_server_gets_the_poll_rate_it_is_given(tmp_path):
 
 def test_the_dev_server_gets_the_pragmas_it_is_given(tmp_path):
     with dev_server(tmp_path, tmp_path / "temporal.db", pragmas=["wal_autocheckpoint=0"]) as (_, pid):
-        argv = started_argv(pid)
-    given = [argv[i + 1] for i, arg in enumerate(argv[:-1]) if arg == b"--sqlite-pragma"]
+        given = flag_values(started_argv(pid), b"--sqlite-pragma")
     assert given == [b"journal_mode=wal", b"synchronous=full", b"wal_autocheckpoint=0"]
 
 

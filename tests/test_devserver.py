@@ -11,7 +11,7 @@ import subprocess
 import pytest
 
 from runtime.settings import Settings
-from tests.devserver_support import started_argv
+from tests.devserver_support import flag_values, started_argv
 from tests.test_up_process import free_ports
 from worker.commands.devserver import (
     StartupFailed,
@@ -91,8 +91,7 @@ def test_one_command_starts_every_dev_server_as_fahrplan_up_does(tmp_path):
 def test_a_benchs_extra_pragmas_follow_the_journals(tmp_path):
     """bench --server-pragma: after journal_mode and synchronous, which it cannot undo by order."""
     db_file = tmp_path / "temporal.db"
-    args = persistence_args(db_file, pragmas=["wal_autocheckpoint=0"])
-    pragmas = [args[i + 1] for i, arg in enumerate(args) if arg == "--sqlite-pragma"]
+    pragmas = flag_values(persistence_args(db_file, pragmas=["wal_autocheckpoint=0"]), "--sqlite-pragma")
     assert pragmas == ["journal_mode=wal", "synchronous=full", "wal_autocheckpoint=0"]
     assert persistence_args(db_file, "delete", ["cache_size=-20000"])[2:] == ["--sqlite-pragma", "cache_size=-20000"]
     with pytest.raises(ValueError, match="file-backed"):
