@@ -9,7 +9,7 @@ BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed-stamp
 SUDO   := $(shell [ "$$(id -u)" -eq 0 ] || echo sudo)
 
-.PHONY: run test lint fuzz setup graphviz chromium diagrams demo bench histories screenshots clean
+.PHONY: run test lint fuzz setup graphviz chromium diagrams demo bench bench-quick histories screenshots clean
 
 # Playwright drives Debian's chromium (executable_path); it must never fetch a browser of its own.
 export PLAYWRIGHT_SKIP_BROWSER_DOWNLOAD := 1
@@ -67,6 +67,10 @@ demo: setup
 
 bench: setup
 	$(BIN)/python bench/transitions.py
+
+# Every bench with a goal still runs end to end: small sizes, SQLite, the ratios no measurement (CI).
+bench-quick: setup
+	$(BIN)/python bench/report.py --quick --logs var/bench-quick
 
 # Re-record tests/histories (replayed by tests/test_replay.py): only after a deliberate, patched change.
 histories: setup

@@ -69,6 +69,7 @@ DETAIL = re.compile(
     r"(transitions/s|^C=\d+\s+ratio|^\s+(search and inbox|Fallakte|cases|worker|GET /cases \(all queries\)):)"
 )
 RATIO = re.compile(r"^ratio=([0-9.]+)\s*$")
+TAIL = 20  # lines of a failed bench's log shown under the table (CI keeps no log files)
 
 
 @dataclass(frozen=True)
@@ -162,7 +163,8 @@ def main(argv: list[str] | None = None) -> int:
     if args.quick:
         print("--quick: small sizes; the ratios above are not measurements\n")
     for o in outcomes:
-        print(f"{o.bench} on {o.database} ({o.log}):", *(f"  {line}" for line in o.detail), sep="\n")
+        shown = o.detail if o.ratio is not None else o.log.read_text(errors="replace").splitlines()[-TAIL:]
+        print(f"{o.bench} on {o.database} ({o.log}):", *(f"  {line}" for line in shown), sep="\n")
     return 1 if any(o.ratio is None for o in outcomes) else 0
 
 
