@@ -69,6 +69,7 @@ DETAIL = re.compile(
     r"(transitions/s|^C=\d+\s+ratio|^\s+(search and inbox|Fallakte|cases|worker|GET /cases \(all queries\)):)"
 )
 RATIO = re.compile(r"^ratio=([0-9.]+)\s*$")
+PASSWORD = re.compile(r"(://[^:/@\s]+:)[^@\s]+@")  # postgresql://user:secret@host
 TAIL = 20  # lines of a failed bench's log shown under the table (CI keeps no log files)
 
 
@@ -103,12 +104,17 @@ def read(output: str) -> tuple[float | None, tuple[str, ...]]:
     return (float(found.group(1)) if found else None), detail
 
 
+def shown_command(argv: list[str]) -> str:
+    """The command line for the log, a database URL's password masked."""
+    return " ".join(PASSWORD.sub(r"\1***@", arg) for arg in argv)
+
+
 def run(bench: str, database: str, argv: list[str], logs: Path) -> Outcome:
     """One bench as its own process, its output streamed into its log (kept also on Ctrl-C)."""
     log = logs / f"{bench}-{database}.log"
     started = time.monotonic()
     with log.open("w") as out:
-        out.write(" ".join(argv) + "\n")
+        out.write(shown_command(argv) + "\n")
         out.flush()
         done = subprocess.run(argv, stdout=out, stderr=subprocess.STDOUT, check=False)
     output = log.read_text(errors="replace").split("\n", 1)[1]  # without the command line
@@ -149,7 +155,8 @@ def main(argv: list[str] | None = None) -> int:
     benches = [b.strip() for b in args.benches.split(",") if b.strip()]
     unknown = [b for b in benches if b not in GOALS]
     if unknown or not benches:
-        parser.error(f"unknown bench {', '.join(unknown)}; known: {', '.join(GOALS)}")
+        named = f"unknown: {', '.join(unknown)}" if unknown else "none named"
+        parser.error(f"--benches: {named}; known: {', '.join(GOALS)}")
     if args.database_url and not args.database_url.startswith("postgresql"):
         parser.error("--database-url must be a postgresql:// URL")
     logs = Path(args.logs) if args.logs else Path(f"bench-report-{time.strftime('%Y%m%d-%H%M%S')}")

@@ -80,6 +80,16 @@ def test_the_command_is_the_bench_script_with_the_database_and_the_quick_sizes()
     assert sorted(report.QUICK) == sorted(report.GOALS)
 
 
+def test_the_log_shows_the_command_without_a_database_password(tmp_path):
+    argv = [*fake(["ratio=0.9"]), "--database-url", "postgresql://fahrplan:geheim@db.example:5432/x"]
+    done = report.run("transitions", "postgresql", argv, tmp_path)
+    first = done.log.read_text().splitlines()[0]
+    assert "geheim" not in first and "postgresql://fahrplan:***@db.example:5432/x" in first
+    assert report.shown_command(["--database-url", "postgresql://postgres@127.0.0.1:5432/test"]) == (
+        "--database-url postgresql://postgres@127.0.0.1:5432/test"
+    )
+
+
 def test_a_run_keeps_the_whole_output_and_a_failed_bench_has_no_ratio(tmp_path):
     done = report.run("transitions", "sqlite", fake(TRANSITIONS_OUTPUT.splitlines()), tmp_path)
     assert (done.ratio, done.verdict()) == (0.71, "not met")
@@ -112,4 +122,5 @@ def test_unknown_benches_and_other_databases_are_refused(argv, tmp_path, capsys)
     with pytest.raises(SystemExit) as refused:
         report.main([*argv, "--logs", str(tmp_path)])
     assert refused.value.code == 2
+    assert ("--benches: " if argv[0] == "--benches" else "--database-url") in capsys.readouterr().err
     assert not list(tmp_path.iterdir())  # refused before anything ran
