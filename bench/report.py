@@ -25,6 +25,8 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
+from sqlalchemy.engine import make_url
+
 HERE = Path(__file__).resolve().parent
 
 
@@ -69,7 +71,6 @@ DETAIL = re.compile(
     r"(transitions/s|^C=\d+\s+ratio|^\s+(search and inbox|Fallakte|cases|worker|GET /cases \(all queries\)):)"
 )
 RATIO = re.compile(r"^ratio=([0-9.]+)\s*$")
-PASSWORD = re.compile(r"(://[^:/@\s]+:)[^@\s]+@")  # postgresql://user:secret@host
 TAIL = 20  # lines of a failed bench's log shown under the table (CI keeps no log files)
 
 
@@ -105,8 +106,12 @@ def read(output: str) -> tuple[float | None, tuple[str, ...]]:
 
 
 def shown_command(argv: list[str]) -> str:
-    """The command line for the log, a database URL's password masked."""
-    return " ".join(PASSWORD.sub(r"\1***@", arg) for arg in argv)
+    """The command line for the log, the --database-url's password masked (as persistence/db.py shows it)."""
+    shown = list(argv)
+    for i, arg in enumerate(argv[:-1]):
+        if arg == "--database-url":
+            shown[i + 1] = make_url(argv[i + 1]).render_as_string(hide_password=True)
+    return " ".join(shown)
 
 
 def run(bench: str, database: str, argv: list[str], logs: Path) -> Outcome:
