@@ -26,6 +26,7 @@ from bench.flags import add_sandbox_flag, add_server_flags
 from bench.http import LeanClient
 from bench.measure import CpuProbe, Run
 from bench.paths import BarePath, FahrplanPath, connected
+from bench.record_variant import add_record_flag, check, recording
 from runtime import heap, signing
 from worker.main import build_worker
 
@@ -156,15 +157,17 @@ def main(argv: list[str] | None = None) -> int:
     )
     add_sandbox_flag(parser)
     add_server_flags(parser)
+    add_record_flag(parser)
     args = parser.parse_args(argv)
     if args.rounds < 1 or args.samples < 100 * args.rounds:
         parser.error("--rounds must be positive and --samples at least 100 per round (p99 needs them)")
+    check(parser, args)
 
     heap.settle()  # this process hosts the worker: set up like `fahrplan worker`
-    with environment(args, "fahrplan-latency-") as env:
+    with environment(args, "fahrplan-latency-") as env, recording(args.record):
         print(
             f"setup: {env.described}; api subprocess (uvicorn), worker and clients in-process, "
-            f"{'sandboxed' if args.sandbox else 'unsandboxed'} workflows; "
+            f"{'sandboxed' if args.sandbox else 'unsandboxed'} workflows; record_transition as {args.record}; "
             f"levels C={'/'.join(map(str, args.levels))}; {args.samples} samples per level and path "
             f"in {args.rounds} rounds, {STEPS} transitions per case; {os.cpu_count()} cpus; {load()}",
             flush=True,

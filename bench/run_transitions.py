@@ -29,6 +29,7 @@ from bench.flags import add_sandbox_flag, add_server_flags
 from bench.http import LeanClient
 from bench.measure import CpuProbe, Run
 from bench.paths import BarePath, FahrplanPath, UseCasePath, WorkflowPath, connected
+from bench.record_variant import add_record_flag, check, recording
 from runtime import heap, signing
 from runtime.http_server import server_config
 from worker.main import build_worker
@@ -130,6 +131,7 @@ def main(argv: list[str] | None = None) -> int:
     )
     add_sandbox_flag(parser)
     add_server_flags(parser)
+    add_record_flag(parser)
     parser.add_argument(
         "--paths",
         type=_paths,
@@ -157,12 +159,14 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     if args.transitions < 1 or args.cases < 1 or args.concurrency < 1 or args.rounds < 1:
         parser.error("--cases, --transitions, --concurrency and --rounds must be positive")
+    check(parser, args)
 
     heap.settle()  # this process hosts the worker: set up like `fahrplan worker`
-    with environment(args, "fahrplan-bench-") as env:
+    with environment(args, "fahrplan-bench-") as env, recording(args.record):
         print(
             f"setup: {env.described}; api {args.api} (uvicorn), worker in-process, "
             f"{'sandboxed' if args.sandbox else 'unsandboxed'} workflows; bare path {args.bare_variant}; "
+            f"record_transition as {args.record}; "
             f"N={args.cases} M={args.transitions} C={args.concurrency} rounds={args.rounds}; {os.cpu_count()} cpus",
             flush=True,
         )

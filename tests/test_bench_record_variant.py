@@ -1,0 +1,59 @@
+"""bench/record_variant.py: `--record local`, the benches' experiment with a local activity."""
+
+from __future__ import annotations
+
+import pytest
+
+from bench import record_variant, run_latency, run_transitions
+from workflows import effects
+
+ASKED: list[str] = []
+
+
+def patched(patch_id: str) -> bool:
+    """A run that takes every patch, as a new case does."""
+    ASKED.append(patch_id)
+    return True
+
+
+def built() -> effects.CaseEffects:
+    return effects.CaseEffects(process=None, inp=None, patched=patched)  # type: ignore[arg-type]
+
+
+def test_local_answers_not_patched_for_the_regular_activity_only():
+    ASKED.clear()
+    with record_variant.recording("local"):
+        made = built()
+        assert made._patched(effects.RECORD_AS_ACTIVITY) is False
+        assert made._patched(effects.PUBLISH_CHANGES_ONLY) is True
+    assert ASKED == [effects.PUBLISH_CHANGES_ONLY]  # the other patches are still asked
+
+
+def test_the_workflows_record_with_the_regular_activity_again_afterwards():
+    with record_variant.recording("local"):
+        pass
+    assert built()._patched(effects.RECORD_AS_ACTIVITY) is True
+    with record_variant.recording("activity"):
+        assert built()._patched(effects.RECORD_AS_ACTIVITY) is True
+
+
+def test_the_variant_is_undone_when_the_bench_fails():
+    with pytest.raises(RuntimeError), record_variant.recording("local"):
+        raise RuntimeError("bench failed")
+    assert built()._patched(effects.RECORD_AS_ACTIVITY) is True
+
+
+@pytest.mark.parametrize("bench", [run_transitions, run_latency])
+def test_local_in_the_sandbox_is_refused_before_anything_starts(bench, capsys):
+    # The sandbox re-imports the workflows and would silently measure the regular activity.
+    with pytest.raises(SystemExit) as refused:
+        bench.main(["--record", "local", "--sandbox"])
+    assert refused.value.code == 2
+    assert "--record local needs unsandboxed workflows" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize("bench", [run_transitions, run_latency])
+def test_an_unknown_way_to_record_is_refused(bench, capsys):
+    with pytest.raises(SystemExit):
+        bench.main(["--record", "signal"])
+    assert "invalid choice: 'signal'" in capsys.readouterr().err
