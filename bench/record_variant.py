@@ -34,7 +34,7 @@ def add_record_flag(parser: argparse.ArgumentParser) -> None:
     )
 
 
-def check(parser: argparse.ArgumentParser, args: argparse.Namespace) -> None:
+def check_record_flag(parser: argparse.ArgumentParser, args: argparse.Namespace) -> None:
     if args.record == "local" and args.sandbox:
         parser.error("--record local needs unsandboxed workflows: leave out --sandbox")
 

@@ -26,7 +26,7 @@ from bench.flags import add_sandbox_flag, add_server_flags
 from bench.http import LeanClient
 from bench.measure import CpuProbe, Run
 from bench.paths import BarePath, FahrplanPath, connected
-from bench.record_variant import add_record_flag, check, recording
+from bench.record_variant import add_record_flag, check_record_flag, recording
 from runtime import heap, signing
 from worker.main import build_worker
 
@@ -161,7 +161,7 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     if args.rounds < 1 or args.samples < 100 * args.rounds:
         parser.error("--rounds must be positive and --samples at least 100 per round (p99 needs them)")
-    check(parser, args)
+    check_record_flag(parser, args)
 
     heap.settle()  # this process hosts the worker: set up like `fahrplan worker`
     with environment(args, "fahrplan-latency-") as env, recording(args.record):

@@ -29,7 +29,7 @@ from bench.flags import add_sandbox_flag, add_server_flags
 from bench.http import LeanClient
 from bench.measure import CpuProbe, Run
 from bench.paths import BarePath, FahrplanPath, UseCasePath, WorkflowPath, connected
-from bench.record_variant import add_record_flag, check, recording
+from bench.record_variant import add_record_flag, check_record_flag, recording
 from runtime import heap, signing
 from runtime.http_server import server_config
 from worker.main import build_worker
@@ -159,7 +159,7 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     if args.transitions < 1 or args.cases < 1 or args.concurrency < 1 or args.rounds < 1:
         parser.error("--cases, --transitions, --concurrency and --rounds must be positive")
-    check(parser, args)
+    check_record_flag(parser, args)
 
     heap.settle()  # this process hosts the worker: set up like `fahrplan worker`
     with environment(args, "fahrplan-bench-") as env, recording(args.record):
