@@ -1,4 +1,5 @@
-"""The benches' shared command-line flags: the sandbox and the dev server's settings."""
+"""The benches' shared command-line flags: the sandbox, the dev server's settings and how
+record_transition runs (bench/record_variant.py)."""
 
 from __future__ import annotations
 
@@ -14,6 +15,22 @@ def add_sandbox_flag(parser: argparse.ArgumentParser) -> None:
         action="store_true",
         help="run both workers' workflows in the Temporal sandbox (FAHRPLAN_WORKFLOW_SANDBOX=true)",
     )
+
+
+def add_record_flag(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--record",
+        choices=("activity", "local"),
+        default="activity",
+        help="how Fahrplan's workflows run record_transition: activity (as Fahrplan does, default) or "
+        "local, an experiment that gives up a guarantee (bench/record_variant.py)",
+    )
+
+
+def check_record_flag(parser: argparse.ArgumentParser, args: argparse.Namespace) -> None:
+    """The sandbox re-imports the workflows and would silently measure the regular activity."""
+    if args.record == "local" and args.sandbox:
+        parser.error("--record local needs unsandboxed workflows: leave out --sandbox")
 
 
 def add_server_flags(parser: argparse.ArgumentParser) -> None:

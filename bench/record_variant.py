@@ -8,35 +8,17 @@ decides afresh: the audit trail keeps an event of a decision the server never pe
 "Faults and recovery"). `--record local` measures what that guarantee costs; cases written this
 way must never reach a Jobcenter.
 
-It works by answering "not patched" to the patch that made the activity regular, in this
+The flag is in bench/flags.py. It works by answering "not patched" to the patch that made the activity regular, in this
 process only, so the workflows' code runs unchanged; the Temporal sandbox re-imports the
 workflows and would not see it, so the variant needs unsandboxed workflows.
 """
 
 from __future__ import annotations
 
-import argparse
 import contextlib
 from collections.abc import Iterator
 
 from workflows import effects
-
-CHOICES = ("activity", "local")
-
-
-def add_record_flag(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument(
-        "--record",
-        choices=CHOICES,
-        default="activity",
-        help="how Fahrplan's workflows run record_transition: activity (as Fahrplan does, default) or "
-        "local, an experiment that gives up a guarantee (bench/record_variant.py)",
-    )
-
-
-def check_record_flag(parser: argparse.ArgumentParser, args: argparse.Namespace) -> None:
-    if args.record == "local" and args.sandbox:
-        parser.error("--record local needs unsandboxed workflows: leave out --sandbox")
 
 
 @contextlib.contextmanager

@@ -25,11 +25,11 @@ from bench.environment import (
     interruptible,
     wait_until,
 )
-from bench.flags import add_sandbox_flag, add_server_flags
+from bench.flags import add_record_flag, add_sandbox_flag, add_server_flags, check_record_flag
 from bench.http import LeanClient
 from bench.measure import CpuProbe, Run
 from bench.paths import BarePath, FahrplanPath, UseCasePath, WorkflowPath, connected
-from bench.record_variant import add_record_flag, check_record_flag, recording
+from bench.record_variant import recording
 from runtime import heap, signing
 from runtime.http_server import server_config
 from worker.main import build_worker
