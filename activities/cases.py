@@ -15,7 +15,8 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Mapping
-from typing import Any
+from datetime import datetime
+from typing import Any, NamedTuple
 
 from sqlalchemy import bindparam, func, insert, literal, select, update
 from sqlalchemy.exc import IntegrityError
@@ -23,7 +24,7 @@ from sqlalchemy.orm import Session
 from temporalio import activity
 from temporalio.exceptions import ApplicationError
 
-from activities import read_model
+from activities import lost_tasks, read_model
 from activities.extensions import RecordHook
 from notifications import EINLADUNGEN, aktenzeichen, render
 from notifications.absender import absender
@@ -179,7 +180,7 @@ class CaseActivities:
     @activity.defn(name="record_transition")
     async def record_transition(self, rec: TransitionRecord) -> RecordResult:
         try:
-            written, digest = await self._db.run(lambda session: self._record(session, rec))
+            written, digest, adopted_at = await self._db.run(lambda session: self._record(session, rec))
         except IntegrityError:
             # A concurrent attempt wrote the same event first; ours rolled back entirely.
             if not _recorded(await self._db.run(lambda session: audit.head(session, rec.case_id), read_only=True), rec):
@@ -187,7 +188,16 @@ class CaseActivities:
             activity.logger.info("case %s: event %d (%s) written concurrently", rec.case_id, rec.sequence, rec.trigger)
             digest = await self._db.run(lambda s: audit.hash_at(s, rec.case_id, rec.sequence), read_only=True)
             return RecordResult(written=False, hash=digest)
-        if written:
+        if adopted_at is not None:
+            log.warning(  # a restarting Temporal server lost the workflow task that wrote it
+                "%s %s: event %d %s adopted from a lost workflow task",
+                rec.process,
+                rec.case_id,
+                rec.sequence,
+                rec.trigger,
+                extra={"case_id": rec.case_id},
+            )
+        elif written:
             TRANSITIONS.labels(rec.process, rec.trigger).inc()
             log.info(  # Fahrplan's one line per transition (runtime/logs.py)
                 "%s %s: event %d %s (%s -> %s)",
@@ -201,36 +211,40 @@ class CaseActivities:
             )
         else:  # a retry, or the start the API recorded already
             log.debug("case %s: event %d (%s) already recorded", rec.case_id, rec.sequence, rec.trigger)
-        return RecordResult(written=written, hash=digest)
+        return RecordResult(written=written, hash=digest, adopted_at=adopted_at)
 
-    def _record(self, session: Session, rec: TransitionRecord) -> tuple[bool, str | None]:
-        """The transaction, in a database thread: (written, the event's hash); not written when
-        the event is there already (a retry), and then its hash is the one recorded first."""
+    def _record(self, session: Session, rec: TransitionRecord) -> Recorded:
+        """The transaction, in a database thread: (written, the event's hash, when adopted the time
+        it was recorded at); not written when the event is there already (a retry, or this decision
+        written by a lost workflow task: activities/lost_tasks.py), and then its hash is the one
+        recorded first."""
         case = CASE_AND_HEAD.first(session, {"case_id": rec.case_id})
         if case is None:
             prev = audit.head(session, rec.case_id)
         else:
             prev = audit.Head(case.head_sequence, case.head_hash) if case.head_sequence is not None else None
         if not _recorded(prev, rec):
-            return True, self._write(session, rec, prev, case)
+            return Recorded(True, self._write(session, rec, prev, case))
         if rec.sequence == 0:  # a start found recorded: only ever by a workflow of the case's own process
             _same_process(case, rec)
             if rec.letters:  # the API opened the case and wrote its first event; it renders no letters
                 self._start_letters(session, case, rec)
         return self._record_behind(session, rec, prev, case)
 
-    def _record_behind(
-        self, session: Session, rec: TransitionRecord, prev: audit.Head, case
-    ) -> tuple[bool, str | None]:
-        """The trail is at or past the workflow's sequence: a retry (its event is there), or the
-        workflow was reset to an earlier event (persistence/resets.py) and this event is new."""
+    def _record_behind(self, session: Session, rec: TransitionRecord, prev: audit.Head, case) -> Recorded:
+        """The trail is at or past the workflow's sequence: a retry (its event is there), this
+        decision written by a lost workflow task (adopted), or the workflow was reset to an
+        earlier event (persistence/resets.py) and this event is new."""
         mapped = resets.mapping(session, rec.case_id)
         sequence = rec.sequence + mapped.offset  # the event's number in the audit trail
         if sequence > prev.sequence:  # the next event after a reset
-            return True, self._write(session, rec.model_copy(update={"sequence": sequence}), prev, case)
-        other, digest = resets.recorded_as(session, rec.case_id, sequence, rec.trigger, rec.dest, rec.occurred_at)
-        if not other:  # a retry: its event is there (or a stale record for a gap: the verifier reports it)
-            return False, digest
+            return Recorded(True, self._write(session, rec.model_copy(update={"sequence": sequence}), prev, case))
+        found = resets.event_at(session, rec.case_id, sequence)
+        if not resets.is_other(found, sequence, rec.trigger, rec.dest, rec.occurred_at):
+            # a retry: its event is there (or a stale record for a gap: the verifier reports it)
+            return Recorded(False, found.hash if found else None)
+        if lost_tasks.adoptable(session, found, rec):
+            return Recorded(False, found.hash, as_utc(found.occurred_at))
         # Reset: another event has this number. Say so in the trail, then record this one after it.
         log.warning(
             "case %s: workflow reset to event %d, audit trail continues at %d",
@@ -248,7 +262,8 @@ class CaseActivities:
             workflow_sequence=rec.sequence - 1,
             at=rec.occurred_at,
         )
-        return True, self._write(session, rec.model_copy(update={"sequence": marked.sequence + 1}), marked, case)
+        after_reset = rec.model_copy(update={"sequence": marked.sequence + 1})
+        return Recorded(True, self._write(session, after_reset, marked, case))
 
     def _write(self, session: Session, rec: TransitionRecord, prev: audit.Head | None, case) -> str:
         """Append the event after `prev` and what it causes; `case` is the case's row (CASE_AND_HEAD),
@@ -328,6 +343,12 @@ class CaseActivities:
             if found is not None:
                 self._policies[key] = found
         return found
+
+
+class Recorded(NamedTuple):
+    written: bool
+    hash: str | None
+    adopted_at: datetime | None = None  # the time of an event adopted from a lost workflow task
 
 
 def _same_process(case, rec: TransitionRecord) -> None:

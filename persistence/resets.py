@@ -25,9 +25,9 @@ from statemachines.spec import RESET_TRIGGER, SYSTEM
 _cases, _events = m.Case.__table__, m.CaseEvent.__table__
 ACTOR = "temporal"  # who reset it is in Temporal's history (the operator's identity), not here
 CASE_MAPPING = select(_cases.c.state, _cases.c.sequence_offset).where(_cases.c.case_id == bindparam("case_id"))
-EVENT_AT = select(_events.c.trigger, _events.c.to_state, _events.c.occurred_at, _events.c.hash).where(
-    _events.c.case_id == bindparam("case_id"), _events.c.sequence == bindparam("sequence")
-)
+EVENT_AT = select(
+    _events.c.trigger, _events.c.from_state, _events.c.to_state, _events.c.role, _events.c.occurred_at, _events.c.hash
+).where(_events.c.case_id == bindparam("case_id"), _events.c.sequence == bindparam("sequence"))
 
 
 class Mapping(NamedTuple):
@@ -40,17 +40,17 @@ def mapping(session: Session, case_id: str) -> Mapping:
     return Mapping(found.state, found.sequence_offset or 0) if found else Mapping("", 0)
 
 
-def recorded_as(
-    session: Session, case_id: str, sequence: int, trigger: str, dest: str, at: datetime
-) -> tuple[bool, str | None]:
-    """(whether the trail's event `sequence` is another event than this one, the hash of the trail's
-    event there). Not another: a retried record (or a stale one for a gap: no event, no hash)."""
-    found = session.execute(EVENT_AT, {"case_id": case_id, "sequence": sequence}).first()
-    if found is None:
-        return False, None
-    if sequence == 0 or (found.trigger, found.to_state, as_utc(found.occurred_at)) == (trigger, dest, as_utc(at)):
-        return False, found.hash
-    return True, found.hash
+def event_at(session: Session, case_id: str, sequence: int):
+    """The trail's event `sequence` (trigger, from_state, to_state, role, occurred_at, hash), or None."""
+    return session.execute(EVENT_AT, {"case_id": case_id, "sequence": sequence}).first()
+
+
+def is_other(found, sequence: int, trigger: str, dest: str, at: datetime) -> bool:
+    """Whether `found` (event_at) is another event than this one. Not another: a retried record
+    (or a stale one for a gap: no event)."""
+    if found is None or sequence == 0:
+        return False
+    return (found.trigger, found.to_state, as_utc(found.occurred_at)) != (trigger, dest, as_utc(at))
 
 
 def mark_reset(

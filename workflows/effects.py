@@ -36,6 +36,9 @@ with workflow.unsafe.imports_passed_through():
     from workflows.patches import Patches
 
 RECORD_AS_ACTIVITY = "record-transition-as-activity"  # workflow.patched id
+# workflow.patched id: a local activity again, which adopts the event of a lost workflow task
+# (activities/lost_tasks.py); between the two patches cases recorded with a regular activity.
+RECORD_LOCAL_ADOPTING = "record-transition-local-adopting"
 # workflow.patched id: upsert only the search attributes and memo that a transition changed
 # (a rebooked appointment changes none); before it, every transition upserted all of them.
 PUBLISH_CHANGES_ONLY = "publish-changes-only"
@@ -167,19 +170,25 @@ class CaseEffects:
         )
 
     async def record(self, record: TransitionRecord) -> RecordResult:
-        """The activity's result: its `hash` is the new head of the case's audit chain."""
-        # A regular activity: its scheduling is in the history before the database is
-        # written. As a local activity it wrote inside a workflow task that a restarting
-        # server could lose; the workflow then decided afresh (a timer first) and the
-        # event of the lost decision stayed in the audit trail (tests/faults/
-        # test_server_restart.py). Cases that recorded before this change replay their
-        # local activities; their histories are kept under tests/histories/*/vor-*/.
+        """The activity's result: its `hash` is the new head of the case's audit chain; its
+        `adopted_at`, when set, the time the workflow takes the step at (workflows/host.py)."""
+        # A local activity writes inside the workflow task that decided the step: one workflow
+        # task per transition. A restarting server can lose that task after the write; the
+        # workflow then decides again, and its record adopts the lost task's event when it is
+        # this decision (activities/lost_tasks.py; tests/faults/test_server_restart.py).
+        # Cases begun between RECORD_AS_ACTIVITY and this patch record with a regular activity
+        # (scheduled in the history before the database is written: two workflow tasks and an
+        # activity task per transition); cases before both, with a local activity that did not
+        # adopt. Their histories are kept under tests/histories/*/.
         options: dict[str, Any] = {
             "result_type": RecordResult,
             "start_to_close_timeout": timedelta(seconds=30),
             "retry_policy": RECORD_RETRY,
             "summary": f"{record.trigger} → {record.dest}",
         }
+        if self._patched(RECORD_LOCAL_ADOPTING):
+            record = record.model_copy(update={"adopt": True})
+            return await workflow.execute_local_activity("record_transition", record, **options)
         if self._patched(RECORD_AS_ACTIVITY):
             return await workflow.execute_activity("record_transition", record, **options)
         return await workflow.execute_local_activity("record_transition", record, **options)

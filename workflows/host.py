@@ -16,7 +16,8 @@ from __future__ import annotations
 
 import asyncio
 import json
-from datetime import timedelta
+from datetime import datetime, timedelta
+from functools import partial
 from typing import Any
 
 from temporalio import workflow
@@ -359,7 +360,10 @@ class CaseWorkflow:
             policy=req.policy,
             regime=req.regime.name,
         )
-        await self._effects.record(record)
+        recorded = await self._effects.record(record)
+        adopted_at = getattr(recorded, "adopted_at", None)
+        if adopted_at is not None:  # recorded by a workflow task the server lost (activities/lost_tasks.py)
+            after = after.model_copy(update={"updated_at": adopted_at})
         self._input = self._input.model_copy(update={"regime": req.regime, "policy": req.policy})
         self._regime, self._process, self._machine = req.regime, process, machine
         self._effects.moved(process, self._input)
@@ -428,14 +432,53 @@ class CaseWorkflow:
             data = await self._effects.prepare(prepare, trigger, data or {}, now, case)
         payload = self._machine.payload(trigger, data)
         step = self._machine.step(case.state, self._facts(), trigger, payload, now)
-        entered_at = now if step.entered else case.entered_at
-        once = deadline is not None and not self._repeats(case.state, trigger)
-        fired = () if step.entered else tuple(sorted({*case.fired, *([trigger] if once else [])}))
         overdue = self._overdue(step, deadline)
         # A spawn added to a transition later opens its child only where its patch is taken:
         # histories recorded before it replay without the child (and without its uuid).
         spawns = [s for s in step.transition.spawns if s.patch is None or self._patched(s.patch)]
         spawned = {spawn.link: str(workflow.uuid4()) for spawn in spawns}
+        step_at = partial(self._decided, trigger, payload, role, request_id, deadline, note, overdue, spawns, spawned)
+        after, record = step_at(step, now)
+        recorded = await self._effects.record(record)
+        adopted_at = getattr(recorded, "adopted_at", None)
+        if adopted_at is not None and adopted_at != now:
+            # The trail holds this step from a workflow task the server lost (activities/
+            # lost_tasks.py): take it at the time it was recorded at, as the trail shows it.
+            again = self._machine.step(case.state, self._facts(), trigger, payload, adopted_at)
+            if again.dest == step.dest:
+                step = again
+                after, _ = step_at(again, adopted_at)
+            else:  # never seen: the state decides the step, and it is the one before the step
+                workflow.logger.warning("case %s: adopted %s decided otherwise", self._input.case_id, trigger)
+        after = after.model_copy(update={"head_hash": _head(recorded)})
+        for spawn in spawns:
+            await self._effects.spawn(spawn, spawned[spawn.link], step.facts, payload)
+        # Commit in memory only after the activity succeeded, in one assignment: a crash before
+        # this point replays to the same decision, so nothing is lost or written twice.
+        self._case = after
+        self._changes += 1
+        workflow.logger.info("case %s: %s %s -> %s", self._input.case_id, trigger, step.source, step.dest)
+        self._publish()
+
+    def _decided(
+        self,
+        trigger: str,
+        payload: BaseModel | None,
+        role: str,
+        request_id: str | None,
+        deadline: DeadlineInfo | None,
+        note: dict[str, Any] | None,
+        overdue: bool,
+        spawns: list,
+        spawned: dict[str, str],
+        step: Step,
+        now: datetime,
+    ) -> tuple[CaseState, TransitionRecord]:
+        """The case after `step` taken at `now`, and the record of it (nothing is changed here)."""
+        case = self._case
+        entered_at = now if step.entered else case.entered_at
+        once = deadline is not None and not self._repeats(case.state, trigger)
+        fired = () if step.entered else tuple(sorted({*case.fired, *([trigger] if once else [])}))
         after = CaseState.of(
             step.facts,
             state=step.dest,
@@ -470,16 +513,7 @@ class CaseWorkflow:
             links=after.links,
             regime=self._regime.name,
         )
-        recorded = await self._effects.record(record)
-        after = after.model_copy(update={"head_hash": _head(recorded)})
-        for spawn in spawns:
-            await self._effects.spawn(spawn, spawned[spawn.link], step.facts, payload)
-        # Commit in memory only after the activity succeeded, in one assignment: a crash before
-        # this point replays to the same decision, so nothing is lost or written twice.
-        self._case = after
-        self._changes += 1
-        workflow.logger.info("case %s: %s %s -> %s", self._input.case_id, trigger, step.source, step.dest)
-        self._publish()
+        return after, record
 
 
 def _head(recorded: Any) -> str | None:

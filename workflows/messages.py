@@ -197,6 +197,10 @@ class TransitionRecord(BaseModel):
     links: dict[str, str] = Field(default_factory=dict)
     policy: Policy | None = None  # the start record, and a change of regime (the case's new policy)
     regime: str | None = None  # the regime the step was taken under (R61); None in older records
+    # Sent by a workflow that records with a local activity (workflows/effects.py): the trail's
+    # event under this number may be this very decision, written by a workflow task the server
+    # lost; the activity then adopts it (activities/lost_tasks.py) instead of marking a reset.
+    adopt: bool = False
 
 
 class RecordResult(BaseModel):
@@ -205,6 +209,9 @@ class RecordResult(BaseModel):
     # workflow to keep as the anchor `fahrplan audit verify` compares with. None in results
     # recorded before it existed (old histories deserialize unchanged).
     hash: str | None = None
+    # Set when the event was adopted (TransitionRecord.adopt): the time it was recorded at, which
+    # the workflow decides the step with again, so that its state is the trail's to the second.
+    adopted_at: datetime | None = None
 
 
 class PrepareRequest(BaseModel):

@@ -9,7 +9,9 @@ patch where it always did, so its history replays unchanged.
 
 COVERED is frozen: it names the patches in force when the baseline was made. A patch added later
 is asked on its own (`patched(id)` calls `workflow.patched(id)`), because cases that began under
-this baseline began before it; a later baseline may cover it.
+this baseline began before it; a later baseline covers it. BASELINE_2 is that later baseline: a
+run that begins under it takes COVERED_2 (COVERED and the patches since) with its one marker; a
+run begun under BASELINE has no BASELINE_2 marker and asks the later patches on their own.
 """
 
 from __future__ import annotations
@@ -39,14 +41,24 @@ COVERED = frozenset(
 )
 
 
+BASELINE_2 = "baseline-b-2026-12"  # workflow.patched id
+COVERED_2 = COVERED | {
+    # workflows/effects.py
+    "record-transition-local-adopting",
+}
+
+
 class Patches:
     """Asked once when the run starts (in the workflow's init, before any other patch), then
     called as `patched(id)` wherever the code branches on a patch."""
 
     def __init__(self) -> None:
-        self._baseline = workflow.patched(BASELINE)
+        if workflow.patched(BASELINE_2):
+            self._covered = COVERED_2
+        else:
+            self._covered = COVERED if workflow.patched(BASELINE) else frozenset()
 
     def __call__(self, patch_id: str) -> bool:
-        if self._baseline and patch_id in COVERED:
+        if patch_id in self._covered:
             return True
         return workflow.patched(patch_id)

@@ -201,12 +201,16 @@ def _patch_markers(events) -> frozenset[str]:
     for e in events:
         if e.event_type == EventType.EVENT_TYPE_MARKER_RECORDED:
             found.add(e.marker_recorded_event_attributes.SerializeToString())
-    baseline = any(patches.BASELINE.encode() in m for m in found)
+    covered: frozenset[str] = frozenset()
+    if any(patches.BASELINE_2.encode() in m for m in found):
+        covered = patches.COVERED_2
+    elif any(patches.BASELINE.encode() in m for m in found):
+        covered = patches.COVERED
     return frozenset(
         p.id
         for proc in PROCESSES.values()
         for p in proc.patches
-        if any(p.id.encode() in m for m in found) or (baseline and p.id in patches.COVERED)
+        if any(p.id.encode() in m for m in found) or p.id in covered
     )
 
 

@@ -1,0 +1,46 @@
+"""A step whose workflow task the Temporal server lost after `record_transition` wrote it.
+
+New cases record each transition with a local activity (workflows/effects.py): the audit event is
+written inside the workflow task that decided the step, and the task's completion makes the
+decision durable in Temporal. A restarting server can lose that completion after the write. The
+workflow then goes back to the state before the step and, when the same wake-up comes again (the
+client repeats its request: the same request id, which is the Temporal update id; or the same
+timer fires once more), decides the same step again, at a later time. Its record meets the event
+the lost task wrote under the same number.
+
+That event is *adopted*: nothing is written, and the workflow takes the step again with the
+event's time (workflows/host.py), so that its state, deadlines and tasks are the trail's. Anything
+else under the number is another decision: the workflow was reset by an operator, or the lost
+step's request did not come back before the case moved on. Then the trail says so with a reset
+event, as before (persistence/resets.py).
+"""
+
+from __future__ import annotations
+
+from sqlalchemy import bindparam, select
+from sqlalchemy.orm import Session
+
+from persistence import models as m
+from workflows.messages import TransitionRecord
+
+APPLIED = 200  # the request row's status once record_transition applied it (activities/cases.py)
+_requests = m.TransitionRequest.__table__
+REQUEST_STATUS = select(_requests.c.status_code).where(
+    _requests.c.request_id == bindparam("request_id"),
+    _requests.c.case_id == bindparam("case_id"),
+    _requests.c.trigger == bindparam("trigger"),
+)
+
+
+def adoptable(session: Session, found, rec: TransitionRecord) -> bool:
+    """Whether `found` (the trail's event under the record's number: trigger, from_state, to_state,
+    role) is this decision, written by a lost workflow task. A request's event is its own only
+    if the request row says it was applied: another request for the same trigger is another step."""
+    if not rec.adopt:
+        return False
+    if (found.trigger, found.from_state, found.to_state, found.role) != (rec.trigger, rec.source, rec.dest, rec.role):
+        return False
+    if rec.request_id is None:  # a timer, a child's end, a change of regime: the same wake-up again
+        return True
+    params = {"request_id": rec.request_id, "case_id": rec.case_id, "trigger": rec.trigger}
+    return session.execute(REQUEST_STATUS, params).scalar() == APPLIED
