@@ -113,11 +113,11 @@ async def _terminate(client: Client, workflow_ids: list[str]) -> None:
 
 
 @asynccontextmanager
-async def serving(client: Client, *, db, workflows=None) -> AsyncIterator[Worker]:
+async def serving(client: Client, *, db, workflows=None, runner=None) -> AsyncIterator[Worker]:
     """Run a worker for the test; afterwards terminate the test's open workflows while
     the worker still runs. The shared time-skipping server stops skipping time for
     everyone while a workflow has a task in flight, so nothing may be left half-done."""
-    async with new_worker(client, db=db, workflows=workflows) as worker:
+    async with new_worker(client, db=db, workflows=workflows, runner=runner) as worker:
         yield worker
         ids = _RECORDERS[id(client)].ids
         await _settle(client, ids)
@@ -160,8 +160,9 @@ CLOSED = {
 }
 
 
-def new_worker(client: Client, *, db, workflows=None, task_queue: str | None = None) -> Worker:
-    """A worker with Fahrplan's workflows and real activities on a random task queue."""
+def new_worker(client: Client, *, db, workflows=None, task_queue: str | None = None, runner=None) -> Worker:
+    """A worker with Fahrplan's workflows and real activities on a random task queue, sandboxed
+    unless the test gives another `runner`."""
     from activities import all_activities
     from worker.main import SHUTDOWN_GRACE
     from workflows.processes import WORKFLOWS
@@ -172,7 +173,7 @@ def new_worker(client: Client, *, db, workflows=None, task_queue: str | None = N
         task_queue=task_queue or f"tq-{uuid.uuid4()}",
         workflows=workflows or list(WORKFLOWS.values()),
         activities=all_activities(db),
-        workflow_runner=sandbox_runner(),
+        workflow_runner=runner or sandbox_runner(),
         graceful_shutdown_timeout=SHUTDOWN_GRACE,
     )
 

@@ -6,6 +6,7 @@ from temporalio import workflow
 
 with workflow.unsafe.imports_passed_through():
     from workflows.messages import CaseInput, CaseSnapshot
+from tests import lost_task
 from workflows.processes import KooperationsplanWorkflow, NeuantragWorkflow
 
 
@@ -29,3 +30,21 @@ class ShortHistoryKooperationsplan(KooperationsplanWorkflow):
     @workflow.run
     async def run(self, inp: CaseInput) -> CaseSnapshot:
         return await self._run(inp)
+
+
+@workflow.defn(name="neuantrag_verliert_task")
+class LosesATaskNeuantrag(NeuantragWorkflow):
+    """Fails the workflow task of an armed step once, after record_transition wrote the step:
+    as a restarting Temporal server loses that task (activities/lost_tasks.py). Runs unsandboxed
+    (the sandbox would give it its own copy of tests/lost_task.py)."""
+
+    @workflow.run
+    async def run(self, inp: CaseInput) -> CaseSnapshot:
+        return await self._run(inp)
+
+    def _publish(self) -> None:
+        step = (self._input.case_id, self._case.sequence)
+        if not workflow.unsafe.is_replaying() and step in lost_task.ARMED:
+            lost_task.ARMED.discard(step)
+            raise RuntimeError("workflow task lost (test)")
+        super()._publish()
