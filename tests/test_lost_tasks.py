@@ -127,7 +127,9 @@ async def send(handle: WorkflowHandle, trigger: str, data: dict, request_id: str
 
 
 async def test_a_lost_workflow_task_leaves_one_event_and_the_workflow_agrees(client, worker, sqlite_db):
-    handle = await start_case(client, worker.task_queue, {"antragsweg": "persoenlich"}, workflow="neuantrag_verliert_task")
+    handle = await start_case(
+        client, worker.task_queue, {"antragsweg": "persoenlich"}, workflow="neuantrag_verliert_task"
+    )
     await fire(handle, "an_clearing_uebergeben", {"uebergabe": "warm"})
     case_id = case_id_of(handle)
     request_id = await add_request(sqlite_db, case_id, "egs-1", None)

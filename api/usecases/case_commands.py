@@ -41,6 +41,7 @@ from api.usecases.policies import CasePolicies
 from api.usecases.tasks import open_tasks, start_tasks
 from persistence import audit, policies
 from persistence import models as m
+from persistence.closure import PAUSED, RUNNING
 from persistence.db import Database
 from persistence.people import format_kundennummer
 from persistence.prepared import Prepared
@@ -54,6 +55,7 @@ from statemachines.refusals import (
     invalid_payload,
     not_allowed,
     role_not_allowed,
+    unavailable,
     validation_errors,
 )
 from statemachines.regimes import Regime
@@ -278,6 +280,8 @@ class CaseCommands:
             return case_requests.kept_answer(earlier)
         machine = await self.policies.machine(case.process, case.policy_id, case.regime)
         convert = registry.converter(case.process, body.trigger)
+        if earlier is not None and earlier.status_code == case_requests.APPLIED:
+            return await self._retried_applied(case, person, machine, body, earlier, user, key)
         if earlier is not None and case.final:  # a retry whose first answer was lost: did it take effect?
             return await self._retried_on_final(case, earlier, user)
         role = _check(machine, body, user, case.state, case.final, payload=convert is None, closed=case.closed_reason)
@@ -360,6 +364,24 @@ class CaseCommands:
         if key:
             await case_requests.keep(self.db, request_id, answer)
         return answer
+
+    async def _retried_applied(
+        self, case, person, machine: CaseMachine, body: TransitionCreate, earlier, user: User, key: str | None
+    ) -> dict[str, Any]:
+        """A repeat of a request that record_transition applied, its answer lost. The trail and the
+        read model show its step, the workflow may not: the server can lose the workflow task that
+        recorded it (activities/lost_tasks.py). So it goes to a running workflow again under its id,
+        without the checks against the read model (they would find the step taken already):
+        Temporal answers it again, or the workflow takes the step again and adopts its event. A
+        closed workflow had taken it; the case is the answer."""
+        status = await operator_actions.status_of(self.client, case.workflow_id)
+        if status is None:
+            raise unavailable(case_workflows.NOT_CONFIRMED)
+        if status not in (RUNNING, PAUSED):
+            return await self._retried_on_final(case, earlier, user)
+        convert = registry.converter(case.process, body.trigger)
+        data = await convert(self.db, case.case_id, body.data, user.user, machine.policy) if convert else body.data
+        return await self._send(case, person, machine, body, data, user, earlier.role, earlier.request_id, key)
 
     async def _retried_on_final(self, case: m.Case, earlier: m.TransitionRequest, user: User) -> dict[str, Any]:
         """The case closed since the first attempt. If that attempt closed it (record_transition
