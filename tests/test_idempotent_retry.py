@@ -25,6 +25,20 @@ async def test_retry_of_closing_transition_whose_answer_was_lost_returns_200_and
     assert await trail(http, case) == ["fall_angelegt", "antrag_zurueckgenommen"]
 
 
+async def test_retry_of_a_step_whose_answer_was_lost_is_answered_although_the_case_moved_on(http, sqlite_db):
+    """The read model shows the step already; its trigger is not allowed from there. The retry is
+    still the request that took the step: it gets the step's answer, not a 409."""
+    case = await new_case(http)
+    first = await step(http, case, "an_clearing_uebergeben", "egs", {"uebergabe": "warm"}, key="k-moved")
+    assert first.status_code == 200 and first.json()["state"]["name"] == "clearing_offen"
+    async with sqlite_db.unit_of_work() as session:  # the answer never reached the client nor the table
+        await session.execute(update(m.TransitionRequest).values(response=None))
+    again = await step(http, case, "an_clearing_uebergeben", "egs", {"uebergabe": "warm"}, key="k-moved")
+    assert again.status_code == 200, again.text
+    assert again.json()["state"]["name"] == "clearing_offen"
+    assert await trail(http, case) == ["fall_angelegt", "an_clearing_uebergeben"]
+
+
 async def test_retry_of_request_that_never_took_effect_on_closed_case_returns_409(http, sqlite_db):
     case = await new_case(http)
     await step(http, case, "antrag_abgelehnt", "leistung")
