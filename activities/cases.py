@@ -45,7 +45,7 @@ from statemachines.spec import (
     START_TRIGGER,
     SYSTEM,
 )
-from workflows.messages import RecordResult, TransitionRecord
+from workflows.messages import LostStep, RecordResult, TransitionRecord
 
 log = logging.getLogger("fahrplan.transitions")
 HISTORY_IN_LETTERS = 5  # R13: the last conversations and agreements at a glance
@@ -180,7 +180,8 @@ class CaseActivities:
     @activity.defn(name="record_transition")
     async def record_transition(self, rec: TransitionRecord) -> RecordResult:
         try:
-            written, digest, adopted_at = await self._db.run(lambda session: self._record(session, rec))
+            run_id = activity.info().workflow_run_id if activity.in_activity() else None  # its writer (lost_tasks.py)
+            found = await self._db.run(lambda session: self._record(session, rec, run_id))
         except IntegrityError:
             # A concurrent attempt wrote the same event first; ours rolled back entirely.
             if not _recorded(await self._db.run(lambda session: audit.head(session, rec.case_id), read_only=True), rec):
@@ -188,6 +189,17 @@ class CaseActivities:
             activity.logger.info("case %s: event %d (%s) written concurrently", rec.case_id, rec.sequence, rec.trigger)
             digest = await self._db.run(lambda s: audit.hash_at(s, rec.case_id, rec.sequence), read_only=True)
             return RecordResult(written=False, hash=digest)
+        written, digest, adopted_at, lost = found
+        if lost is not None:
+            log.warning(  # a restarting Temporal server lost the workflow task that wrote it
+                "%s %s: event %d %s of a lost workflow task comes first",
+                rec.process,
+                rec.case_id,
+                rec.sequence,
+                lost.trigger,
+                extra={"case_id": rec.case_id},
+            )
+            return RecordResult(written=False, lost=lost)
         if adopted_at is not None:
             log.warning(  # a restarting Temporal server lost the workflow task that wrote it
                 "%s %s: event %d %s adopted from a lost workflow task",
@@ -213,7 +225,7 @@ class CaseActivities:
             log.debug("case %s: event %d (%s) already recorded", rec.case_id, rec.sequence, rec.trigger)
         return RecordResult(written=written, hash=digest, adopted_at=adopted_at)
 
-    def _record(self, session: Session, rec: TransitionRecord) -> Recorded:
+    def _record(self, session: Session, rec: TransitionRecord, run_id: str | None = None) -> Recorded:
         """The transaction, in a database thread: (written, the event's hash, when adopted the time
         it was recorded at); not written when the event is there already (a retry, or this decision
         written by a lost workflow task: activities/lost_tasks.py), and then its hash is the one
@@ -224,27 +236,34 @@ class CaseActivities:
         else:
             prev = audit.Head(case.head_sequence, case.head_hash) if case.head_sequence is not None else None
         if not _recorded(prev, rec):
-            return Recorded(True, self._write(session, rec, prev, case))
+            return Recorded(True, self._write(session, rec, prev, case, run_id))
         if rec.sequence == 0:  # a start found recorded: only ever by a workflow of the case's own process
             _same_process(case, rec)
             if rec.letters:  # the API opened the case and wrote its first event; it renders no letters
                 self._start_letters(session, case, rec)
-        return self._record_behind(session, rec, prev, case)
+        return self._record_behind(session, rec, prev, case, run_id)
 
-    def _record_behind(self, session: Session, rec: TransitionRecord, prev: audit.Head, case) -> Recorded:
+    def _record_behind(
+        self, session: Session, rec: TransitionRecord, prev: audit.Head, case, run_id: str | None
+    ) -> Recorded:
         """The trail is at or past the workflow's sequence: a retry (its event is there), this
         decision written by a lost workflow task (adopted), or the workflow was reset to an
         earlier event (persistence/resets.py) and this event is new."""
         mapped = resets.mapping(session, rec.case_id)
         sequence = rec.sequence + mapped.offset  # the event's number in the audit trail
         if sequence > prev.sequence:  # the next event after a reset
-            return Recorded(True, self._write(session, rec.model_copy(update={"sequence": sequence}), prev, case))
+            after_reset = rec.model_copy(update={"sequence": sequence})
+            return Recorded(True, self._write(session, after_reset, prev, case, run_id))
         found = resets.event_at(session, rec.case_id, sequence)
         if not resets.is_other(found, sequence, rec.trigger, rec.dest, rec.occurred_at):
             # a retry: its event is there (or a stale record for a gap: the verifier reports it)
             return Recorded(False, found.hash if found else None)
         if lost_tasks.adoptable(session, found, rec):
             return Recorded(False, found.hash, as_utc(found.occurred_at))
+        links = dict(case.links or {}) if case is not None and case.version == sequence else {}
+        lost = lost_tasks.lost_step(found, rec, run_id, sequence == prev.sequence, links)
+        if lost is not None:  # the workflow takes it first, then records its own decision again
+            return Recorded(False, None, lost=lost.model_copy(update={"occurred_at": as_utc(lost.occurred_at)}))
         # Reset: another event has this number. Say so in the trail, then record this one after it.
         log.warning(
             "case %s: workflow reset to event %d, audit trail continues at %d",
@@ -263,9 +282,11 @@ class CaseActivities:
             at=rec.occurred_at,
         )
         after_reset = rec.model_copy(update={"sequence": marked.sequence + 1})
-        return Recorded(True, self._write(session, after_reset, marked, case))
+        return Recorded(True, self._write(session, after_reset, marked, case, run_id))
 
-    def _write(self, session: Session, rec: TransitionRecord, prev: audit.Head | None, case) -> str:
+    def _write(
+        self, session: Session, rec: TransitionRecord, prev: audit.Head | None, case, run_id: str | None = None
+    ) -> str:
         """Append the event after `prev` and what it causes; `case` is the case's row (CASE_AND_HEAD),
         None before the case's start."""
         if case is None:
@@ -276,7 +297,7 @@ class CaseActivities:
         if rec.sequence != (prev.sequence + 1 if prev else 0):  # the verifier will report the gap
             activity.logger.warning("case %s: event %d does not follow %s", rec.case_id, rec.sequence, prev)
         dumped = rec.model_dump(mode="json", include={"data", "tasks"})
-        digest = _append_event(session, rec, prev, dumped["data"])  # the unique (case_id, sequence) is checked here
+        digest = _append_event(session, rec, prev, dumped["data"], run_id)  # the unique (case_id, sequence): here
         _update_read_model(session, case, rec)
         _close_tasks(session, rec)
         if rec.tasks:
@@ -349,6 +370,7 @@ class Recorded(NamedTuple):
     written: bool
     hash: str | None
     adopted_at: datetime | None = None  # the time of an event adopted from a lost workflow task
+    lost: LostStep | None = None  # another step a lost workflow task recorded under the number
 
 
 def _same_process(case, rec: TransitionRecord) -> None:
@@ -403,7 +425,9 @@ def _update_read_model(session: Session, case, rec: TransitionRecord) -> None:
         session.execute(MOVE_POLICY, {"b_case_id": rec.case_id, "policy_id": key})
 
 
-def _append_event(session: Session, rec: TransitionRecord, prev: audit.Head | None, data: dict[str, Any]) -> str:
+def _append_event(
+    session: Session, rec: TransitionRecord, prev: audit.Head | None, data: dict[str, Any], run_id: str | None
+) -> str:
     request = None
     if rec.request_id:
         # Marks the request applied (200) in the same transaction: a client retrying it with its
@@ -429,6 +453,8 @@ def _append_event(session: Session, rec: TransitionRecord, prev: audit.Head | No
         data=data,
         occurred_at=rec.occurred_at,
         regime=rec.regime,
+        run_id=run_id,
+        request_id=rec.request_id,
     )
 
 

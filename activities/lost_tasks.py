@@ -9,10 +9,13 @@ timer fires once more), decides the same step again, at a later time. Its record
 the lost task wrote under the same number.
 
 That event is *adopted*: nothing is written, and the workflow takes the step again with the
-event's time (workflows/host.py), so that its state, deadlines and tasks are the trail's. Anything
-else under the number is another decision: the workflow was reset by an operator, or the lost
-step's request did not come back before the case moved on. Then the trail says so with a reset
-event, as before (persistence/resets.py).
+event's time (workflows/host.py), so that its state, deadlines and tasks are the trail's.
+
+Another wake-up can come first (a deadline that fell due while the server was down) and meet the
+lost step under its number. The trail decides: the record returns the step (`lost_step`), the
+workflow takes it as recorded, then weighs what woke it afresh. The event's run id tells such a
+step from the events of a run an operator reset: those get a reset event, as before (persistence/
+resets.py), and so does a lost step the workflow cannot take as recorded.
 """
 
 from __future__ import annotations
@@ -21,7 +24,8 @@ from sqlalchemy import bindparam, select
 from sqlalchemy.orm import Session
 
 from persistence import models as m
-from workflows.messages import TransitionRecord
+from statemachines.spec import SYSTEM
+from workflows.messages import LostStep, TransitionRecord
 
 APPLIED = 200  # the request row's status once record_transition applied it (activities/cases.py)
 _requests = m.TransitionRequest.__table__
@@ -44,3 +48,24 @@ def adoptable(session: Session, found, rec: TransitionRecord) -> bool:
         return True
     params = {"request_id": rec.request_id, "case_id": rec.case_id, "trigger": rec.trigger}
     return session.execute(REQUEST_STATUS, params).scalar() == APPLIED
+
+
+def lost_step(
+    found, rec: TransitionRecord, run_id: str | None, is_head: bool, links: dict[str, str]
+) -> LostStep | None:
+    """`found` as a step a lost workflow task of this run wrote for a request, which the workflow
+    takes first; None when it is not one (another run's event, not the trail's last, a system step:
+    a timer's or a signal's lost task is run again by the server itself)."""
+    if not rec.adopt or run_id is None or found.run_id != run_id or not is_head:
+        return None
+    if found.request_id is None or found.role == SYSTEM:
+        return None
+    return LostStep(
+        trigger=found.trigger,
+        to_state=found.to_state,
+        role=found.role,
+        request_id=found.request_id,
+        data=found.data or {},
+        occurred_at=found.occurred_at,
+        links=links,
+    )

@@ -138,8 +138,10 @@ def event_row(
     occurred_at: datetime,
     prev_hash: str,
     regime: str | None = None,
+    run_id: str | None = None,
+    request_id: str | None = None,
 ) -> dict[str, Any]:
-    """Every column of a new event, its keyed hash included."""
+    """Every column of a new event, its keyed hash included (run and request are not hashed)."""
     row = {
         "case_id": case_id,
         "sequence": sequence,
@@ -157,6 +159,7 @@ def event_row(
         "regime": regime,
     }
     row["hash"] = keys.seal(row, prev_hash, keys.active)
+    row["run_id"], row["request_id"] = run_id, request_id
     return row
 
 
@@ -176,7 +179,7 @@ HEAD = Prepared(
 HASH_AT = select(_events.c.hash).where(
     _events.c.case_id == bindparam("case_id"), _events.c.sequence == bindparam("sequence")
 )
-EVENT_COLUMNS = (*HASHED, "comment", "prev_hash", "key_id", "regime", "hash")  # every column event_row gives
+EVENT_COLUMNS = (*HASHED, "comment", "prev_hash", "key_id", "regime", "hash", "run_id", "request_id")  # event_row's
 APPEND = Prepared(insert(_events).values({name: bindparam(name) for name in EVENT_COLUMNS}))
 
 

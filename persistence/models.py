@@ -160,6 +160,10 @@ class CaseEvent(Base):
     key_id: Mapped[str] = mapped_column(String(40), server_default="sha256")
     # The regime the step was taken under (R61; 0010), sealed in the hash when set; None before it.
     regime: Mapped[str | None] = mapped_column(String(40))
+    # Who wrote it (0015), outside the hash: the Temporal run of record_transition, and the request
+    # it applied. A step a lost workflow task wrote is told from a reset run's by the run id.
+    run_id: Mapped[str | None] = mapped_column(String(64))
+    request_id: Mapped[str | None] = mapped_column(String(36))
 
     __table_args__ = (UniqueConstraint("case_id", "sequence", name="uq_case_events_case_sequence"),)
 

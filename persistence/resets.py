@@ -26,7 +26,10 @@ _cases, _events = m.Case.__table__, m.CaseEvent.__table__
 ACTOR = "temporal"  # who reset it is in Temporal's history (the operator's identity), not here
 CASE_MAPPING = select(_cases.c.state, _cases.c.sequence_offset).where(_cases.c.case_id == bindparam("case_id"))
 EVENT_AT = select(
-    _events.c.trigger, _events.c.from_state, _events.c.to_state, _events.c.role, _events.c.occurred_at, _events.c.hash
+    *(
+        _events.c[name]
+        for name in ("trigger", "from_state", "to_state", "role", "data", "occurred_at", "hash", "run_id", "request_id")
+    )
 ).where(_events.c.case_id == bindparam("case_id"), _events.c.sequence == bindparam("sequence"))
 
 
@@ -41,7 +44,7 @@ def mapping(session: Session, case_id: str) -> Mapping:
 
 
 def event_at(session: Session, case_id: str, sequence: int):
-    """The trail's event `sequence` (trigger, from_state, to_state, role, occurred_at, hash), or None."""
+    """The trail's event `sequence` (EVENT_AT's columns), or None."""
     return session.execute(EVENT_AT, {"case_id": case_id, "sequence": sequence}).first()
 
 

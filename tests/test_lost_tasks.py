@@ -4,21 +4,24 @@ workflow decides the step again, and its record adopts the event instead of writ
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import uuid
 from datetime import timedelta
 
 import pytest
-from temporalio.client import WorkflowHandle
+from temporalio.client import WorkflowHandle, WorkflowUpdateFailedError
+from temporalio.testing import ActivityEnvironment
 from temporalio.worker import UnsandboxedWorkflowRunner
 
 from activities import CaseActivities
 from persistence import models as m
 from statemachines.spec import RESET_TRIGGER
 from tests import lost_task
-from tests.cases import case_id_of, fire, role_for, rows, signed, snapshot, start_case
+from tests.cases import case_id_of, fire, role_for, rows, signed, sleep, snapshot, start_case
 from tests.conftest import serving
 from tests.support_workflows import LosesATaskNeuantrag
 from tests.test_activities import T0, World, add_request, counts, record, termin
+from workflows.host import ALREADY_APPLIED
 from workflows.messages import CaseSnapshot, TransitionRequest
 from workflows.processes import WORKFLOWS
 
@@ -114,16 +117,18 @@ async def worker(client, sqlite_db):
 async def send(handle: WorkflowHandle, trigger: str, data: dict, request_id: str) -> CaseSnapshot:
     """The update as the API sends it; repeated with the same request id (update id) when its
     first attempt gets no answer, as a client repeats its Idempotency-Key."""
-    request = signed(handle, TransitionRequest(trigger=trigger, data=data, role=role_for("neuantrag", trigger),
-                                               request_id=request_id))  # fmt: skip
     for _ in range(5):
         try:
-            return await asyncio.wait_for(
-                handle.execute_update("transition", request, id=request_id, result_type=CaseSnapshot), 10
-            )
+            return await asyncio.wait_for(send_once(handle, trigger, data, request_id), 10)
         except Exception:  # noqa: BLE001  the lost task's update: ask again with the same id
             await asyncio.sleep(0.2)
     raise AssertionError("the update was never answered")
+
+
+async def send_once(handle: WorkflowHandle, trigger: str, data: dict, request_id: str) -> CaseSnapshot:
+    request = signed(handle, TransitionRequest(trigger=trigger, data=data, role=role_for("neuantrag", trigger),
+                                               request_id=request_id))  # fmt: skip
+    return await handle.execute_update("transition", request, id=request_id, result_type=CaseSnapshot)
 
 
 async def test_a_lost_workflow_task_leaves_one_event_and_the_workflow_agrees(client, worker, sqlite_db):
@@ -165,3 +170,65 @@ async def test_the_workflow_takes_an_adopted_step_at_the_time_it_was_recorded(cl
         "leistung_bewilligt",
     ]
     assert (await snapshot(handle)).updated_at == recorded_at
+
+
+# --- another wake-up meets the lost step first --------------------------------------------------
+
+
+async def _in_run(acts: CaseActivities, rec, run_id: str):
+    """record_transition as the local activity of the workflow run `run_id` calls it."""
+    env = ActivityEnvironment()
+    env.info = dataclasses.replace(env.info, workflow_run_id=run_id)
+    return await env.run(acts.record_transition, rec)
+
+
+async def test_a_timer_meeting_a_lost_request_step_of_its_run_gets_the_step_back(world: World):
+    request_id = await add_request(world.db, world.case_id, "egs-1", None)
+    await _in_run(world.acts, termin(world.case_id, request_id=request_id, adopt=True), "run-1")
+    expired = record(world.case_id, 1, "kontaktaufnahme_faellig", "clearing_offen", "clearing_offen",
+                     role="system", entered=False, adopt=True, occurred_at=T0 + timedelta(days=3))  # fmt: skip
+    result = await _in_run(world.acts, expired, "run-1")
+    assert (result.written, result.hash) == (False, None)
+    assert result.lost is not None
+    assert (result.lost.trigger, result.lost.to_state, result.lost.request_id) == (
+        "clearingtermin_vereinbart",
+        "clearing_terminiert",
+        request_id,
+    )
+    assert result.lost.occurred_at == T0 + timedelta(days=1)
+    assert result.lost.data == {"termin": "2025-01-20T08:30:00Z"}
+    assert await trail(world.db, world.case_id) == [(0, "fall_angelegt"), (1, "clearingtermin_vereinbart")]
+
+
+async def test_the_events_of_a_run_an_operator_reset_are_not_taken_back(world: World):
+    request_id = await add_request(world.db, world.case_id, "egs-1", None)
+    await _in_run(world.acts, termin(world.case_id, request_id=request_id, adopt=True), "run-1")
+    expired = record(world.case_id, 1, "kontaktaufnahme_faellig", "clearing_offen", "clearing_offen",
+                     role="system", entered=False, adopt=True, occurred_at=T0 + timedelta(days=3))  # fmt: skip
+    result = await _in_run(world.acts, expired, "run-2")  # the reset's new run
+    assert (result.written, result.lost) == (True, None)
+    assert [t for _, t in await trail(world.db, world.case_id)][-2:] == [RESET_TRIGGER, "kontaktaufnahme_faellig"]
+
+
+async def test_a_deadline_due_while_a_request_step_was_lost_finds_the_step_taken(client, worker, sqlite_db, env):
+    """The server lost the update's workflow task after the step was written, and the client has not
+    repeated it yet. The state's deadline comes first: the workflow takes the lost step as the trail
+    recorded it, and the deadline of the state it left does not fire."""
+    handle = await start_case(client, worker.task_queue, {"antragsweg": "persoenlich"})
+    before = await fire(handle, "an_clearing_uebergeben", {"uebergabe": "warm"})
+    assert [d.trigger for d in before.deadlines] == ["kontaktaufnahme_faellig"]
+    case_id = case_id_of(handle)
+    request_id = await add_request(sqlite_db, case_id, "egs-1", None)
+    recorded_at = await env.get_current_time()
+    lost = record(case_id, 2, "clearingtermin_vereinbart", "clearing_offen", "clearing_terminiert",
+                  role=role_for("neuantrag", "clearingtermin_vereinbart"), request_id=request_id,
+                  data=TERMIN, facts=before.facts, occurred_at=recorded_at, adopt=True)  # fmt: skip
+    await _in_run(CaseActivities(sqlite_db), lost, handle.result_run_id)
+    after = await sleep(env, timedelta(days=30), handle)
+    assert (after.state, after.sequence, after.updated_at) == ("clearing_terminiert", 2, recorded_at)
+    assert await trail(sqlite_db, case_id) == [(0, "fall_angelegt"), (1, "an_clearing_uebergeben"),
+                                               (2, "clearingtermin_vereinbart")]  # fmt: skip
+    # The client's repeat finds the request taken: the API answers it with the case (case_commands.py).
+    with pytest.raises(WorkflowUpdateFailedError) as refused:
+        await send_once(handle, "clearingtermin_vereinbart", TERMIN, request_id)
+    assert refused.value.cause.message == ALREADY_APPLIED

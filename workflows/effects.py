@@ -169,9 +169,11 @@ class CaseEffects:
             )
         )
 
-    async def record(self, record: TransitionRecord) -> RecordResult:
+    async def record(self, record: TransitionRecord, adopt: bool = True) -> RecordResult:
         """The activity's result: its `hash` is the new head of the case's audit chain; its
-        `adopted_at`, when set, the time the workflow takes the step at (workflows/host.py)."""
+        `adopted_at`, when set, the time the workflow takes the step at, and its `lost`, a step
+        the workflow takes first (workflows/host.py). Without `adopt` another step under the
+        number is a reset."""
         # A local activity writes inside the workflow task that decided the step: one workflow
         # task per transition. A restarting server can lose that task after the write; the
         # workflow then decides again, and its record adopts the lost task's event when it is
@@ -187,7 +189,7 @@ class CaseEffects:
             "summary": f"{record.trigger} → {record.dest}",
         }
         if self._patched(RECORD_LOCAL_ADOPTING):
-            record = record.model_copy(update={"adopt": True})
+            record = record.model_copy(update={"adopt": adopt})
             return await workflow.execute_local_activity("record_transition", record, **options)
         if self._patched(RECORD_AS_ACTIVITY):
             return await workflow.execute_activity("record_transition", record, **options)

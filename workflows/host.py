@@ -38,6 +38,7 @@ with workflow.unsafe.imports_passed_through():
         CaseSnapshot,
         CaseState,
         DeadlineInfo,
+        LostStep,
         RegimeWechsel,
         TransitionRecord,
         TransitionRequest,
@@ -52,6 +53,7 @@ EVERY_CHILD_REPORTS = "every-child-reports"
 LEGACY_OVERDUE = frozenset({"beratungsfrist_versaeumt"})  # the only overdue deadline before that patch
 # R62, rule "beenden": the trigger a Schlichtung ends with at the change of law.
 ENDED_BY_LAW = "durch_rechtsaenderung_beendet"
+ALREADY_APPLIED = "Diese Anfrage wurde bereits ausgeführt"  # the refusal of a request id seen before
 
 
 def refuse(kind: Refusal, message: str, **details: Any) -> ApplicationError:
@@ -289,7 +291,7 @@ class CaseWorkflow:
         if keys is None or req.request_id is None or not keys.verify(message, req.signature):
             raise refuse(Refusal.FORBIDDEN, "Die Anfrage ist nicht vom Fahrplan-API für diesen Fall signiert", roles=[])
         if req.request_id in self._requests:
-            raise refuse(Refusal.NOT_ALLOWED, "Diese Anfrage wurde bereits ausgeführt", state=self._case.state)
+            raise refuse(Refusal.NOT_ALLOWED, ALREADY_APPLIED, state=self._case.state)
 
     @workflow.update
     async def regime_wechseln(self, req: RegimeWechsel) -> CaseSnapshot:
@@ -361,6 +363,11 @@ class CaseWorkflow:
             regime=req.regime.name,
         )
         recorded = await self._effects.record(record)
+        lost = getattr(recorded, "lost", None)
+        if lost is not None:
+            if await self._take_lost(lost):
+                return await self._switch(req, note)
+            recorded = await self._effects.record(record, adopt=False)  # the trail says reset
         adopted_at = getattr(recorded, "adopted_at", None)
         if adopted_at is not None:  # recorded by a workflow task the server lost (activities/lost_tasks.py)
             after = after.model_copy(update={"updated_at": adopted_at})
@@ -426,7 +433,7 @@ class CaseWorkflow:
         deadline: DeadlineInfo | None = None,
         note: dict[str, Any] | None = None,
     ) -> None:
-        case, now = self._case, workflow.now()
+        case, now, asked = self._case, workflow.now(), data
         prepare = self._process.trigger(trigger).prepare
         if prepare:
             data = await self._effects.prepare(prepare, trigger, data or {}, now, case)
@@ -440,6 +447,15 @@ class CaseWorkflow:
         step_at = partial(self._decided, trigger, payload, role, request_id, deadline, note, overdue, spawns, spawned)
         after, record = step_at(step, now)
         recorded = await self._effects.record(record)
+        lost = getattr(recorded, "lost", None)
+        if lost is not None:
+            if await self._take_lost(lost):
+                if lost.request_id == request_id:  # its own step, decided otherwise this time
+                    return
+                if deadline is not None and all(d.trigger != deadline.trigger for d in self._pending()):
+                    return  # the lost step left the state whose deadline woke the workflow
+                return await self._apply(trigger, asked, role, request_id, deadline, note)
+            recorded = await self._effects.record(record, adopt=False)  # the trail says reset
         adopted_at = getattr(recorded, "adopted_at", None)
         if adopted_at is not None and adopted_at != now:
             # The trail holds this step from a workflow task the server lost (activities/
@@ -459,6 +475,36 @@ class CaseWorkflow:
         self._changes += 1
         workflow.logger.info("case %s: %s %s -> %s", self._input.case_id, trigger, step.source, step.dest)
         self._publish()
+
+    async def _take_lost(self, lost: LostStep) -> bool:
+        """Take the step a lost workflow task of this run recorded (activities/lost_tasks.py) as the
+        trail has it: its data, role, request, time and the children it opened. False when it does
+        not follow from the case's state as recorded; the trail then says reset."""
+        case = self._case
+        try:
+            payload = self._machine.payload(lost.trigger, lost.data)
+            step = self._machine.step(case.state, self._facts(), lost.trigger, payload, lost.occurred_at)
+        except (NotAllowed, ValidationError, ValueError):
+            return False
+        spawns = [s for s in step.transition.spawns if s.patch is None or self._patched(s.patch)]
+        if step.dest != lost.to_state or any(s.link not in lost.links for s in spawns):
+            return False
+        spawned = {s.link: lost.links[s.link] for s in spawns}
+        overdue = self._overdue(step, None)
+        after, record = self._decided(
+            lost.trigger, payload, lost.role, lost.request_id, None, None, overdue, spawns, spawned, step,
+            lost.occurred_at,
+        )  # fmt: skip
+        recorded = await self._effects.record(record)  # finds the event: nothing is written
+        after = after.model_copy(update={"head_hash": _head(recorded)})
+        for spawn in spawns:
+            await self._effects.spawn(spawn, spawned[spawn.link], step.facts, payload)
+        self._requests.add(lost.request_id)
+        self._case = after
+        self._changes += 1
+        workflow.logger.info("case %s: lost %s -> %s taken", self._input.case_id, lost.trigger, step.dest)
+        self._publish()
+        return True
 
     def _decided(
         self,

@@ -203,6 +203,19 @@ class TransitionRecord(BaseModel):
     adopt: bool = False
 
 
+class LostStep(BaseModel):
+    """A step that a lost workflow task of this run recorded and the workflow has not taken
+    (activities/lost_tasks.py): the workflow takes it as recorded before what woke it."""
+
+    trigger: str
+    to_state: str
+    role: str
+    request_id: str
+    data: dict[str, Any] = Field(default_factory=dict)
+    occurred_at: datetime
+    links: dict[str, str] = Field(default_factory=dict)  # the read model's after it: the children it opened
+
+
 class RecordResult(BaseModel):
     written: bool  # False when the event was already there (a retried activity)
     # The event's keyed hash (persistence/audit.py): the head of the case's audit chain, for the
@@ -212,6 +225,9 @@ class RecordResult(BaseModel):
     # Set when the event was adopted (TransitionRecord.adopt): the time it was recorded at, which
     # the workflow decides the step with again, so that its state is the trail's to the second.
     adopted_at: datetime | None = None
+    # Set instead (nothing written) when another step of this run is under the number: the workflow
+    # takes it first, then records its own decision again (workflows/host.py).
+    lost: LostStep | None = None
 
 
 class PrepareRequest(BaseModel):

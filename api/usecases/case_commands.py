@@ -60,6 +60,7 @@ from statemachines.refusals import (
 )
 from statemachines.regimes import Regime
 from statemachines.spec import START_TRIGGER
+from workflows.host import ALREADY_APPLIED
 from workflows.messages import DeadlineInfo, TransitionRequest
 
 BERLIN = ZoneInfo("Europe/Berlin")
@@ -281,7 +282,7 @@ class CaseCommands:
         machine = await self.policies.machine(case.process, case.policy_id, case.regime)
         convert = registry.converter(case.process, body.trigger)
         if earlier is not None and earlier.status_code == case_requests.APPLIED:
-            return await self._retried_applied(case, person, machine, body, earlier, user, key)
+            return await self._retried_applied(case, person, machine, body, earlier, user)
         if earlier is not None and case.final:  # a retry whose first answer was lost: did it take effect?
             return await self._retried_on_final(case, earlier, user)
         role = _check(machine, body, user, case.state, case.final, payload=convert is None, closed=case.closed_reason)
@@ -366,14 +367,16 @@ class CaseCommands:
         return answer
 
     async def _retried_applied(
-        self, case, person, machine: CaseMachine, body: TransitionCreate, earlier, user: User, key: str | None
+        self, case, person, machine: CaseMachine, body: TransitionCreate, earlier, user: User
     ) -> dict[str, Any]:
         """A repeat of a request that record_transition applied, its answer lost. The trail and the
         read model show its step, the workflow may not: the server can lose the workflow task that
         recorded it (activities/lost_tasks.py). So it goes to a running workflow again under its id,
         without the checks against the read model (they would find the step taken already):
         Temporal answers it again, or the workflow takes the step again and adopts its event. A
-        closed workflow had taken it; the case is the answer."""
+        closed workflow had taken it, as has one that knows the request already (it took the step
+        from the trail before this repeat came): the case is the answer. Nothing is kept for the
+        key here; a further repeat comes this way again."""
         status = await operator_actions.status_of(self.client, case.workflow_id)
         if status is None:
             raise unavailable(case_workflows.NOT_CONFIRMED)
@@ -381,7 +384,12 @@ class CaseCommands:
             return await self._retried_on_final(case, earlier, user)
         convert = registry.converter(case.process, body.trigger)
         data = await convert(self.db, case.case_id, body.data, user.user, machine.policy) if convert else body.data
-        return await self._send(case, person, machine, body, data, user, earlier.role, earlier.request_id, key)
+        try:
+            return await self._send(case, person, machine, body, data, user, earlier.role, earlier.request_id, None)
+        except StepRefused as refused:
+            if refused.detail != ALREADY_APPLIED:
+                raise
+        return (await self.reads.read(case.case_id, user)).model_dump(mode="json")
 
     async def _retried_on_final(self, case: m.Case, earlier: m.TransitionRequest, user: User) -> dict[str, Any]:
         """The case closed since the first attempt. If that attempt closed it (record_transition
