@@ -18,7 +18,12 @@ def all_activities(db: Database, briefkopf: Briefkopf | None = None) -> list[Cal
     process's record hook, and each process's own activities (activities/registry.py); letters
     carry the sender of `briefkopf` (R19, settings)."""
     cases = CaseActivities(db, briefkopf, hooks=record_hooks())
-    return [cases.record_transition, ChildEndActivities(db).check_child_end, *process_activities(db).values()]
+    return [
+        cases.record_transition,
+        cases.find_lost_step,
+        ChildEndActivities(db).check_child_end,
+        *process_activities(db).values(),
+    ]
 
 
 __all__ = ["CaseActivities", "GruppencoachingActivities", "all_activities"]

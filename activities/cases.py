@@ -45,7 +45,7 @@ from statemachines.spec import (
     START_TRIGGER,
     SYSTEM,
 )
-from workflows.messages import LostStep, RecordResult, TransitionRecord
+from workflows.messages import LostStep, LostStepQuery, RecordResult, TransitionRecord
 
 log = logging.getLogger("fahrplan.transitions")
 HISTORY_IN_LETTERS = 5  # R13: the last conversations and agreements at a glance
@@ -224,6 +224,14 @@ class CaseActivities:
         else:  # a retry, or the start the API recorded already
             log.debug("case %s: event %d (%s) already recorded", rec.case_id, rec.sequence, rec.trigger)
         return RecordResult(written=written, hash=digest, adopted_at=adopted_at)
+
+    @activity.defn(name="find_lost_step")
+    async def find_lost_step(self, query: LostStepQuery) -> LostStep | None:
+        """A step a lost workflow task of the calling run recorded next (activities/lost_tasks.py)."""
+        run_id = activity.info().workflow_run_id
+        return await self._db.run(
+            lambda session: lost_tasks.find(session, query.case_id, query.sequence, run_id), read_only=True
+        )
 
     def _record(self, session: Session, rec: TransitionRecord, run_id: str | None = None) -> Recorded:
         """The transaction, in a database thread: (written, the event's hash, when adopted the time

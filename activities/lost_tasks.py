@@ -23,12 +23,14 @@ from __future__ import annotations
 from sqlalchemy import bindparam, select
 from sqlalchemy.orm import Session
 
+from persistence import audit, resets
 from persistence import models as m
 from statemachines.spec import SYSTEM
 from workflows.messages import LostStep, TransitionRecord
 
 APPLIED = 200  # the request row's status once record_transition applied it (activities/cases.py)
-_requests = m.TransitionRequest.__table__
+_requests, _cases = m.TransitionRequest.__table__, m.Case.__table__
+CASE_LINKS = select(_cases.c.version, _cases.c.links).where(_cases.c.case_id == bindparam("case_id"))
 REQUEST_STATUS = select(_requests.c.status_code).where(
     _requests.c.request_id == bindparam("request_id"),
     _requests.c.case_id == bindparam("case_id"),
@@ -54,9 +56,27 @@ def lost_step(
     found, rec: TransitionRecord, run_id: str | None, is_head: bool, links: dict[str, str]
 ) -> LostStep | None:
     """`found` as a step a lost workflow task of this run wrote for a request, which the workflow
-    takes first; None when it is not one (another run's event, not the trail's last, a system step:
-    a timer's or a signal's lost task is run again by the server itself)."""
-    if not rec.adopt or run_id is None or found.run_id != run_id or not is_head:
+    takes first (only when the record asks to adopt); None when it is not one."""
+    return as_lost(found, run_id, is_head, links) if rec.adopt else None
+
+
+def find(session: Session, case_id: str, sequence: int, run_id: str) -> LostStep | None:
+    """The step a lost workflow task of run `run_id` recorded as the workflow's event `sequence`,
+    if that is the trail's last event (the `catch_up` signal: worker/catch_up.py)."""
+    at = sequence + resets.mapping(session, case_id).offset  # its number in the trail
+    head = audit.head(session, case_id)
+    if head is None or head.sequence != at:
+        return None
+    case = session.execute(CASE_LINKS, {"case_id": case_id}).first()
+    links = dict(case.links or {}) if case is not None and case.version == at else {}
+    return as_lost(resets.event_at(session, case_id, at), run_id, True, links)
+
+
+def as_lost(found, run_id: str | None, is_head: bool, links: dict[str, str]) -> LostStep | None:
+    """`found` (resets.event_at) as a step a lost workflow task of this run wrote for a request;
+    None when it is not one: another run's event (an operator's reset), not the trail's last, or a
+    system step (the server runs a timer's or a signal's lost task again by itself)."""
+    if found is None or run_id is None or found.run_id != run_id or not is_head:
         return None
     if found.request_id is None or found.role == SYSTEM:
         return None

@@ -196,6 +196,8 @@ class TransitionRequest(Base):
     status_code: Mapped[int | None]  # 200 once record_transition applied it; else the refusal kept for the key
     response: Mapped[dict[str, Any] | None]  # the first answer, kept only when an Idempotency-Key was sent
     created_at: Mapped[datetime]
+    # Since when Temporal left the API without the outcome (a 503); cleared once it is known (0015).
+    unconfirmed_at: Mapped[datetime | None] = mapped_column(index=True)
 
     __table_args__ = (UniqueConstraint("actor", "idempotency_key", name="uq_transition_requests_actor_key"),)
 

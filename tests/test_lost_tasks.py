@@ -6,9 +6,10 @@ from __future__ import annotations
 import asyncio
 import dataclasses
 import uuid
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 
 import pytest
+from sqlalchemy import update
 from temporalio.client import WorkflowHandle, WorkflowUpdateFailedError
 from temporalio.testing import ActivityEnvironment
 from temporalio.worker import UnsandboxedWorkflowRunner
@@ -21,6 +22,7 @@ from tests.cases import case_id_of, fire, role_for, rows, signed, sleep, snapsho
 from tests.conftest import serving
 from tests.support_workflows import LosesATaskNeuantrag
 from tests.test_activities import T0, World, add_request, counts, record, termin
+from worker import catch_up
 from workflows.host import ALREADY_APPLIED
 from workflows.messages import CaseSnapshot, TransitionRequest
 from workflows.processes import WORKFLOWS
@@ -232,3 +234,63 @@ async def test_a_deadline_due_while_a_request_step_was_lost_finds_the_step_taken
     with pytest.raises(WorkflowUpdateFailedError) as refused:
         await send_once(handle, "clearingtermin_vereinbart", TERMIN, request_id)
     assert refused.value.cause.message == ALREADY_APPLIED
+
+
+# --- a lost step that nothing wakes: the worker's catch-up sweep --------------------------------
+
+
+async def _mark(db, request_id: str, seconds_ago: float = 60) -> None:
+    at = datetime.now(UTC) - timedelta(seconds=seconds_ago)
+    async with db.unit_of_work() as session:
+        await session.execute(
+            update(m.TransitionRequest).where(m.TransitionRequest.request_id == request_id).values(unconfirmed_at=at)
+        )
+
+
+async def test_the_sweep_brings_a_lost_step_that_nothing_wakes_into_its_workflow(client, worker, sqlite_db):
+    """The client never repeated the request, and the state before it has no deadline."""
+    handle = await start_case(client, worker.task_queue, {"antragsweg": "persoenlich"})
+    await fire(handle, "an_clearing_uebergeben", {"uebergabe": "warm"})
+    before = await fire(handle, "clearingtermin_vereinbart", TERMIN)
+    assert before.deadlines == []
+    case_id = case_id_of(handle)
+    request_id = await add_request(sqlite_db, case_id, "jobcoach-1", None, trigger="gruppencoaching_zugesagt")
+    lost = record(case_id, 3, "gruppencoaching_zugesagt", "clearing_terminiert", "gruppencoaching",
+                  role=role_for("neuantrag", "gruppencoaching_zugesagt"), request_id=request_id,
+                  facts=before.facts, adopt=True)  # fmt: skip
+    await _in_run(CaseActivities(sqlite_db), lost, handle.result_run_id)
+    await _mark(sqlite_db, request_id)
+    await _mark(sqlite_db, await add_request(sqlite_db, case_id, "jobcoach-1", None), seconds_ago=5)  # too recent
+    assert await catch_up.sweep(client, sqlite_db) == 1
+    for _ in range(100):
+        if (now := await snapshot(handle)).sequence == 3:
+            break
+        await asyncio.sleep(0.05)
+    assert (now.state, now.sequence) == ("gruppencoaching", 3)
+    assert [t for _, t in await trail(sqlite_db, case_id)][-1] == "gruppencoaching_zugesagt"
+    [row] = await rows(sqlite_db, m.TransitionRequest, request_id=request_id)
+    assert row.unconfirmed_at is None
+
+
+async def test_the_sweep_settles_a_request_that_never_took_effect_without_asking_temporal(world: World):
+    request_id = await add_request(world.db, world.case_id, "egs-1", None)
+    await _mark(world.db, request_id)
+    assert await catch_up.sweep(None, world.db) == 1  # no client: Temporal is not asked  # type: ignore[arg-type]
+    [row] = await rows(world.db, m.TransitionRequest, request_id=request_id)
+    assert row.unconfirmed_at is None
+
+
+async def test_a_request_whose_outcome_temporal_left_open_is_marked(http, sqlite_db, monkeypatch):
+    from api.usecases import case_workflows
+    from statemachines.refusals import unavailable
+    from tests.api_fixtures import new_case, step
+
+    async def unanswered(*_args, **_kwargs):
+        raise unavailable(case_workflows.NOT_CONFIRMED)
+
+    case = await new_case(http)
+    monkeypatch.setattr(case_workflows, "send", unanswered)
+    answer = await step(http, case, "an_clearing_uebergeben", "egs", {"uebergabe": "warm"}, key="k-open")
+    assert answer.status_code == 503
+    [row] = await rows(sqlite_db, m.TransitionRequest, case_id=case["case_id"], trigger="an_clearing_uebergeben")
+    assert row.unconfirmed_at is not None and row.status_code is None

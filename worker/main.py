@@ -20,6 +20,7 @@ from runtime import metrics, signing
 from runtime.settings import Briefkopf, Settings
 from runtime.temporal import connect
 from runtime.tracing import temporal_interceptors, tracer_from_settings
+from worker import catch_up
 from workflows.processes import WORKFLOWS
 from workflows.runner import workflow_runner
 
@@ -107,6 +108,8 @@ async def run_worker(settings: Settings, stop: asyncio.Event | None = None) -> N
         settings.worker_max_cached_workflows,
         "sandboxed" if settings.workflow_sandbox else "without the workflow sandbox",
     )
+    stopped = stop or asyncio.Event()
+    sweeps = asyncio.create_task(catch_up.run_sweeps(client, db, stopped))
     try:
         if stop is None:
             await worker.run()
@@ -114,6 +117,8 @@ async def run_worker(settings: Settings, stop: asyncio.Event | None = None) -> N
             async with worker:
                 await stop.wait()
     finally:
+        stopped.set()
+        await sweeps
         if server is not None:
             server.shutdown()
         await db.dispose()

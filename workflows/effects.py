@@ -27,6 +27,8 @@ with workflow.unsafe.imports_passed_through():
         CaseInput,
         CaseState,
         DeadlineInfo,
+        LostStep,
+        LostStepQuery,
         PrepareRequest,
         PrepareResult,
         RecordResult,
@@ -194,6 +196,17 @@ class CaseEffects:
         if self._patched(RECORD_AS_ACTIVITY):
             return await workflow.execute_activity("record_transition", record, **options)
         return await workflow.execute_local_activity("record_transition", record, **options)
+
+    async def find_lost(self, sequence: int) -> LostStep | None:
+        """The step a lost workflow task of this run recorded as event `sequence`, if any."""
+        return await workflow.execute_local_activity(
+            "find_lost_step",
+            LostStepQuery(case_id=self._input.case_id, sequence=sequence),
+            result_type=LostStep | None,
+            start_to_close_timeout=timedelta(seconds=30),
+            retry_policy=RECORD_RETRY,
+            summary="verlorenen Schritt suchen",
+        )
 
     def publish(self, case: CaseState, pending: list[DeadlineInfo], allowed: list[str]) -> None:
         """Search attributes, memo and UI details after a transition. Each upsert is an event

@@ -92,6 +92,7 @@ class CaseWorkflow:
         self._lock = asyncio.Lock()
         self._changes = 0
         self._inbox: list[ChildEnded] = []
+        self._catching_up = False  # the catch_up signal came: look for a lost task's step
         # Request ids applied in this case (carried over by continue-as-new): a replayed request is refused.
         self._requests: set[str] = set(inp.applied_requests)
 
@@ -119,11 +120,17 @@ class CaseWorkflow:
         while not self._final:
             if workflow.info().get_current_history_length() > self.history_limit:
                 await workflow.wait_condition(
-                    lambda: workflow.all_handlers_finished() and not self._lock.locked() and not self._inbox
+                    lambda: (
+                        workflow.all_handlers_finished()
+                        and not self._lock.locked()
+                        and not self._inbox
+                        and not self._catching_up
+                    )
                 )
                 workflow.continue_as_new(self._carry_over())
             await self._wait_for_change_or_deadline()
             await self._handle_inbox()
+            await self._catch_up()
         await workflow.wait_condition(workflow.all_handlers_finished)
         await self._effects.report_end(self._case)
         return self.snapshot()
@@ -133,7 +140,7 @@ class CaseWorkflow:
         pending = self._pending()
 
         def woken() -> bool:
-            return self._changes != seen or bool(self._inbox)
+            return self._changes != seen or bool(self._inbox) or self._catching_up
 
         if not pending:
             await workflow.wait_condition(woken)
@@ -178,6 +185,17 @@ class CaseWorkflow:
                     await self._apply(trigger, ended.model_dump(mode="json"), SYSTEM, None)
                 except (NotAllowed, ValidationError, ValueError) as refused:
                     workflow.logger.warning("case %s: %s refused: %s", self._input.case_id, trigger, refused)
+
+    async def _catch_up(self) -> None:
+        """After the catch_up signal: take the step a lost workflow task recorded next, if there is
+        one (worker/catch_up.py sends it for requests whose outcome the API never learned)."""
+        if not self._catching_up:
+            return
+        self._catching_up = False
+        async with self._lock:
+            lost = await self._effects.find_lost(self._case.sequence + 1)
+            if lost is not None and not await self._take_lost(lost):
+                workflow.logger.warning("case %s: lost %s not taken", self._input.case_id, lost.trigger)
 
     async def _record_start(self) -> None:
         # Keeping the head changes no command: recorded histories replay unchanged.
@@ -230,6 +248,12 @@ class CaseWorkflow:
             workflow.logger.warning("case %s: end of a case it did not open ignored", self._input.case_id)
             return
         self._inbox.append(ended)
+
+    @workflow.signal
+    def catch_up(self) -> None:
+        # Carries nothing and decides nothing: the workflow only asks its trail (activities/
+        # lost_tasks.py), so a signal sent from the Temporal port changes what the trail already says.
+        self._catching_up = True
 
     @workflow.update
     async def transition(self, req: TransitionRequest) -> CaseSnapshot:

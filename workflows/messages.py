@@ -216,6 +216,13 @@ class LostStep(BaseModel):
     links: dict[str, str] = Field(default_factory=dict)  # the read model's after it: the children it opened
 
 
+class LostStepQuery(BaseModel):
+    """Input of `find_lost_step`: the workflow's next event number, as the `catch_up` signal asks."""
+
+    case_id: str
+    sequence: int
+
+
 class RecordResult(BaseModel):
     written: bool  # False when the event was already there (a retried activity)
     # The event's keyed hash (persistence/audit.py): the head of the case's audit chain, for the

@@ -50,6 +50,7 @@ from runtime.settings import Settings
 from runtime.temporal import workflow_id
 from statemachines import PROCESSES, CaseMachine, Process
 from statemachines.refusals import (
+    DomainError,
     Refusal,
     invalid,
     invalid_payload,
@@ -347,6 +348,10 @@ class CaseCommands:
             raise refused from None
         except operator_actions.WorkflowClosed as closed:  # terminated, cancelled or paused in the UI
             raise await operator_actions.refusal_for(self.db, case.case_id, closed) from None
+        except DomainError as failed:  # Temporal left the outcome open: worker/catch_up.py looks again
+            if failed.kind is Refusal.UNAVAILABLE:
+                await case_requests.unconfirmed(self.db, request_id)
+            raise
         # The workflow's answer is the case after this transition (the read model may lag by a commit),
         # with the columns its answer reads (a namespace: an ORM instance cost more than the rest of it).
         after = SimpleNamespace(

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import logging
 import uuid
 from datetime import UTC, datetime
 from typing import Any
@@ -27,6 +28,7 @@ from statemachines.refusals import DomainError, Refusal, invalid
 from statemachines.spec import START_TRIGGER
 
 _requests = m.TransitionRequest.__table__
+log = logging.getLogger("fahrplan.api")
 REQUEST_COLUMNS = (
     "request_id",
     "case_id",
@@ -44,7 +46,12 @@ REMEMBER = Prepared(insert(_requests).values({name: bindparam(name) for name in 
 KEEP_ANSWER = Prepared(
     update(_requests)
     .where(_requests.c.request_id == bindparam("b_request_id"))
-    .values(status_code=bindparam("status_code"), response=bindparam("response"))
+    .values(status_code=bindparam("status_code"), response=bindparam("response"), unconfirmed_at=None)
+)
+UNCONFIRMED = (
+    update(_requests)
+    .where(_requests.c.request_id == bindparam("b_request_id"))
+    .values(unconfirmed_at=bindparam("unconfirmed_at"))
 )
 KEEP_REFUSAL = (
     update(_requests).where(_requests.c.request_id == bindparam("b_request_id")).values(response=bindparam("response"))
@@ -184,3 +191,13 @@ async def keep(db: Database, request_id: str, answer: dict[str, Any]) -> None:
 async def keep_refusal(db: Database, request_id: str, refused: StepRefused) -> None:
     params = {"b_request_id": request_id, "response": refused.kept()}
     await db.run(lambda session: session.execute(KEEP_REFUSAL, params))
+
+
+async def unconfirmed(db: Database, request_id: str) -> None:
+    """Temporal left the request's outcome open (503): worker/catch_up.py looks at it again. A
+    database that is down too loses the mark; the client's repeat or `fahrplan reconcile` remain."""
+    try:
+        params = {"b_request_id": request_id, "unconfirmed_at": datetime.now(UTC)}
+        await db.run(lambda session: session.execute(UNCONFIRMED, params))
+    except Exception as lost:  # noqa: BLE001 - the 503 goes out either way
+        log.warning("request %s: outcome unknown, not marked (%s)", request_id, type(lost).__name__)

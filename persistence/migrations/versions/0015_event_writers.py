@@ -2,6 +2,8 @@
 (`case_events.request_id`). record_transition tells a step that a lost workflow task of the same
 run wrote (activities/lost_tasks.py) from the events of a run an operator reset. Neither is part of
 the hash chain; SQLite's no-update trigger lists them (and `regime`, added in 0010) with the rest.
+`transition_requests.unconfirmed_at`: when Temporal left the API without the request's outcome
+(worker/catch_up.py looks at those requests again).
 
 Revision ID: 0015
 Revises: 0014
@@ -50,6 +52,8 @@ def _sqlite_no_update(columns: Sequence[str]) -> str:
 def upgrade() -> None:
     op.add_column("case_events", sa.Column("run_id", sa.String(64), nullable=True))
     op.add_column("case_events", sa.Column("request_id", sa.String(36), nullable=True))
+    op.add_column("transition_requests", sa.Column("unconfirmed_at", sa.DateTime(timezone=True), nullable=True))
+    op.create_index("ix_transition_requests_unconfirmed_at", "transition_requests", ["unconfirmed_at"])
     if op.get_bind().dialect.name == "sqlite":
         op.execute("DROP TRIGGER case_events_no_update")
         op.execute(_sqlite_no_update((*COLUMNS_0008, "regime", "run_id", "request_id")))
@@ -59,6 +63,8 @@ def downgrade() -> None:
     sqlite = op.get_bind().dialect.name == "sqlite"
     if sqlite:
         op.execute("DROP TRIGGER case_events_no_update")
+    op.drop_index("ix_transition_requests_unconfirmed_at", table_name="transition_requests")
+    op.drop_column("transition_requests", "unconfirmed_at")
     op.drop_column("case_events", "request_id")
     op.drop_column("case_events", "run_id")
     if sqlite:
