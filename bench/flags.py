@@ -20,17 +20,17 @@ def add_sandbox_flag(parser: argparse.ArgumentParser) -> None:
 def add_record_flag(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--record",
-        choices=("activity", "local"),
-        default="activity",
-        help="how Fahrplan's workflows run record_transition: activity (as Fahrplan does, default) or "
-        "local, an experiment that gives up a guarantee (bench/record_variant.py)",
+        choices=("local", "activity"),
+        default="local",
+        help="how Fahrplan's workflows run record_transition: local (as new cases do, default) or "
+        "activity, as cases begun before baseline-b-2026-12 still do (bench/record_variant.py)",
     )
 
 
 def check_record_flag(parser: argparse.ArgumentParser, args: argparse.Namespace) -> None:
-    """The sandbox re-imports the workflows and would silently measure the regular activity."""
-    if args.record == "local" and args.sandbox:
-        parser.error("--record local needs unsandboxed workflows: leave out --sandbox")
+    """The sandbox re-imports the workflows and would silently measure the local activity."""
+    if args.record == "activity" and args.sandbox:
+        parser.error("--record activity needs unsandboxed workflows: leave out --sandbox")
 
 
 def add_server_flags(parser: argparse.ArgumentParser) -> None:

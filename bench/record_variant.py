@@ -1,16 +1,12 @@
-"""An experiment, not a setting of Fahrplan: `record_transition` as a local activity.
+"""How the bench's worker runs `record_transition`: `--record local` (default) or `activity`.
 
-Fahrplan records each transition with a regular activity (workflows/effects.py): its scheduling
-is in the workflow's history before the database is written. A local activity writes inside the
-workflow task instead and costs the server three RPCs and three mutable-state writes fewer per
-transition, but a restarting server can lose that task after the write, and the workflow then
-decides afresh: the audit trail keeps an event of a decision the server never persisted (README,
-"Faults and recovery"). `--record local` measures what that guarantee costs; cases written this
-way must never reach a Jobcenter.
-
-The flag is in bench/flags.py. It works by answering "not patched" to the patch that made the activity regular, in this
-process only, so the workflows' code runs unchanged; the Temporal sandbox re-imports the
-workflows and would not see it, so the variant needs unsandboxed workflows.
+New cases record each transition with a local activity that adopts a lost workflow task's step
+(workflows/effects.py, activities/lost_tasks.py): one workflow task per transition. Cases begun
+before `baseline-b-2026-12` record with a regular activity, scheduled in the history before the
+database is written: two workflow tasks and an activity task. `--record activity` measures those:
+it answers "not patched" to the patch that made the activity local again, in this process only,
+so the workflows' code runs unchanged. The Temporal sandbox re-imports the workflows and would
+not see it, so that variant needs unsandboxed workflows. The flag is in bench/flags.py.
 """
 
 from __future__ import annotations
@@ -24,14 +20,14 @@ from workflows import effects
 @contextlib.contextmanager
 def recording(how: str) -> Iterator[None]:
     """While active, new workflows of this process record as `how` says."""
-    if how == "activity":
+    if how == "local":
         yield
         return
     original = effects.CaseEffects.__init__
 
     def init(self, process, inp, patched) -> None:
         def unpatched(patch_id: str) -> bool:
-            return False if patch_id == effects.RECORD_AS_ACTIVITY else patched(patch_id)
+            return False if patch_id == effects.RECORD_LOCAL_ADOPTING else patched(patch_id)
 
         original(self, process, inp, unpatched)
 

@@ -120,13 +120,21 @@ async def raw_status(client: Client, wid: str, timeout: float = 5.0) -> int | No
     Not `handle.describe()`: temporalio 1.35's WorkflowExecutionStatus has no member for the
     server's PAUSED (8), so describing (or querying) a paused workflow raises ValueError.
     """
+    described = await _describe_raw(client, wid, timeout)
+    return None if described is None else int(described.workflow_execution_info.status)
+
+
+async def current_run_id(client: Client, wid: str, timeout: float = 5.0) -> str | None:
+    """The id of the workflow's current run (read raw, as `raw_status`), None when there is none."""
+    described = await _describe_raw(client, wid, timeout)
+    return None if described is None else described.workflow_execution_info.execution.run_id or None
+
+
+async def _describe_raw(client: Client, wid: str, timeout: float):
     request = DescribeWorkflowExecutionRequest(namespace=client.namespace, execution=WorkflowExecution(workflow_id=wid))
     try:
-        described = await client.workflow_service.describe_workflow_execution(
-            request, timeout=timedelta(seconds=timeout)
-        )
+        return await client.workflow_service.describe_workflow_execution(request, timeout=timedelta(seconds=timeout))
     except RPCError as error:
         if error.status == RPCStatusCode.NOT_FOUND:
             return None
         raise
-    return int(described.workflow_execution_info.status)

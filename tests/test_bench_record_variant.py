@@ -1,4 +1,4 @@
-"""bench/record_variant.py: `--record local`, the benches' experiment with a local activity."""
+"""bench/record_variant.py: `--record activity`, the regular activity of cases begun before baseline-b."""
 
 from __future__ import annotations
 
@@ -20,36 +20,37 @@ def built() -> effects.CaseEffects:
     return effects.CaseEffects(process=None, inp=None, patched=patched)  # type: ignore[arg-type]
 
 
-def test_local_answers_not_patched_for_the_regular_activity_only():
+def test_activity_answers_not_patched_for_the_local_activity_only():
     ASKED.clear()
-    with record_variant.recording("local"):
-        made = built()
-        assert made._patched(effects.RECORD_AS_ACTIVITY) is False
-        assert made._patched(effects.PUBLISH_CHANGES_ONLY) is True
-    assert ASKED == [effects.PUBLISH_CHANGES_ONLY]  # the other patches are still asked
-
-
-def test_the_workflows_record_with_the_regular_activity_again_afterwards():
-    with record_variant.recording("local"):
-        pass
-    assert built()._patched(effects.RECORD_AS_ACTIVITY) is True
     with record_variant.recording("activity"):
-        assert built()._patched(effects.RECORD_AS_ACTIVITY) is True
+        made = built()
+        assert made._patched(effects.RECORD_LOCAL_ADOPTING) is False
+        assert made._patched(effects.RECORD_AS_ACTIVITY) is True
+        assert made._patched(effects.PUBLISH_CHANGES_ONLY) is True
+    assert ASKED == [effects.RECORD_AS_ACTIVITY, effects.PUBLISH_CHANGES_ONLY]  # the others are still asked
+
+
+def test_the_workflows_record_with_the_local_activity_again_afterwards():
+    with record_variant.recording("activity"):
+        pass
+    assert built()._patched(effects.RECORD_LOCAL_ADOPTING) is True
+    with record_variant.recording("local"):
+        assert built()._patched(effects.RECORD_LOCAL_ADOPTING) is True
 
 
 def test_the_variant_is_undone_when_the_bench_fails():
-    with pytest.raises(RuntimeError), record_variant.recording("local"):
+    with pytest.raises(RuntimeError), record_variant.recording("activity"):
         raise RuntimeError("bench failed")
-    assert built()._patched(effects.RECORD_AS_ACTIVITY) is True
+    assert built()._patched(effects.RECORD_LOCAL_ADOPTING) is True
 
 
 @pytest.mark.parametrize("bench", [run_transitions, run_latency])
-def test_local_in_the_sandbox_is_refused_before_anything_starts(bench, capsys):
-    # The sandbox re-imports the workflows and would silently measure the regular activity.
+def test_activity_in_the_sandbox_is_refused_before_anything_starts(bench, capsys):
+    # The sandbox re-imports the workflows and would silently measure the local activity.
     with pytest.raises(SystemExit) as refused:
-        bench.main(["--record", "local", "--sandbox"])
+        bench.main(["--record", "activity", "--sandbox"])
     assert refused.value.code == 2
-    assert "--record local needs unsandboxed workflows" in capsys.readouterr().err
+    assert "--record activity needs unsandboxed workflows" in capsys.readouterr().err
 
 
 @pytest.mark.parametrize("bench", [run_transitions, run_latency])

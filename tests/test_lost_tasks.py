@@ -247,8 +247,9 @@ async def _mark(db, request_id: str, seconds_ago: float = 60) -> None:
         )
 
 
-async def test_the_sweep_brings_a_lost_step_that_nothing_wakes_into_its_workflow(client, worker, sqlite_db):
-    """The client never repeated the request, and the state before it has no deadline."""
+async def _lost_without_wake_up(client, worker, sqlite_db) -> tuple[WorkflowHandle, str]:
+    """A case whose lost step (a request) nothing brings back: the client never repeated it, and the
+    state before it has no deadline. Returns the handle and the request's id."""
     handle = await start_case(client, worker.task_queue, {"antragsweg": "persoenlich"})
     await fire(handle, "an_clearing_uebergeben", {"uebergabe": "warm"})
     before = await fire(handle, "clearingtermin_vereinbart", TERMIN)
@@ -259,13 +260,40 @@ async def test_the_sweep_brings_a_lost_step_that_nothing_wakes_into_its_workflow
                   role=role_for("neuantrag", "gruppencoaching_zugesagt"), request_id=request_id,
                   facts=before.facts, adopt=True)  # fmt: skip
     await _in_run(CaseActivities(sqlite_db), lost, handle.result_run_id)
+    return handle, request_id
+
+
+async def _caught_up(handle: WorkflowHandle, sequence: int) -> CaseSnapshot:
+    for _ in range(100):
+        if (now := await snapshot(handle)).sequence == sequence:
+            break
+        await asyncio.sleep(0.05)
+    return now
+
+
+async def test_reconcile_names_a_lost_step_and_fix_lets_the_workflow_take_it(client, worker, sqlite_db):
+    from worker.reconcile import reconcile
+
+    handle, _ = await _lost_without_wake_up(client, worker, sqlite_db)
+    case_id = case_id_of(handle)
+    [found] = await reconcile(client, sqlite_db, case_ids=[case_id])
+    assert (found.kind, found.fixed) == ("verlorener-schritt", False)
+    assert "gruppencoaching_zugesagt" in found.detail
+    [fixed] = await reconcile(client, sqlite_db, fix=True, case_ids=[case_id])
+    assert (fixed.kind, fixed.fixed) == ("verlorener-schritt", True)
+    assert (await _caught_up(handle, 3)).state == "gruppencoaching"
+    assert await reconcile(client, sqlite_db, case_ids=[case_id]) == []
+    assert RESET_TRIGGER not in [t for _, t in await trail(sqlite_db, case_id)]
+
+
+async def test_the_sweep_brings_a_lost_step_that_nothing_wakes_into_its_workflow(client, worker, sqlite_db):
+    """The client never repeated the request, and the state before it has no deadline."""
+    handle, request_id = await _lost_without_wake_up(client, worker, sqlite_db)
+    case_id = case_id_of(handle)
     await _mark(sqlite_db, request_id)
     await _mark(sqlite_db, await add_request(sqlite_db, case_id, "jobcoach-1", None), seconds_ago=5)  # too recent
     assert await catch_up.sweep(client, sqlite_db) == 1
-    for _ in range(100):
-        if (now := await snapshot(handle)).sequence == 3:
-            break
-        await asyncio.sleep(0.05)
+    now = await _caught_up(handle, 3)
     assert (now.state, now.sequence) == ("gruppencoaching", 3)
     assert [t for _, t in await trail(sqlite_db, case_id)][-1] == "gruppencoaching_zugesagt"
     [row] = await rows(sqlite_db, m.TransitionRequest, request_id=request_id)

@@ -92,9 +92,10 @@ async def _pause(client, wid: str, unpause: bool = False) -> None:
 
 async def _reset_to_event(client, wid: str, sequence: int) -> None:
     """Reset as the UI does, to the workflow task that completed right after event `sequence` was
-    recorded (its record_transition activity completed); later updates are not reapplied."""
+    recorded (its record_transition local activity's marker, or the completion of the regular
+    activity of older cases); later updates are not reapplied."""
     events = [e async for e in client.get_workflow_handle(wid).fetch_history_events()]
-    done = [i for i, e in enumerate(events) if e.event_type == EventType.EVENT_TYPE_ACTIVITY_TASK_COMPLETED]
+    done = [i for i, e in enumerate(events) if _recorded(e)]
     after = done[sequence]
     finish = next(e.event_id for e in events[after:] if e.event_type == EventType.EVENT_TYPE_WORKFLOW_TASK_COMPLETED)
     await client.workflow_service.reset_workflow_execution(
@@ -107,6 +108,15 @@ async def _reset_to_event(client, wid: str, sequence: int) -> None:
             reset_reapply_exclude_types=[ResetReapplyExcludeType.RESET_REAPPLY_EXCLUDE_TYPE_UPDATE],
             identity="operator",
         )
+    )
+
+
+def _recorded(event) -> bool:
+    if event.event_type == EventType.EVENT_TYPE_ACTIVITY_TASK_COMPLETED:
+        return True
+    return (
+        event.event_type == EventType.EVENT_TYPE_MARKER_RECORDED
+        and event.marker_recorded_event_attributes.marker_name == "core_local_activity"
     )
 
 

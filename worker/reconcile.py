@@ -5,6 +5,9 @@ What an operator may have done in the Temporal UI, and what `--fix` does about i
   with the reason, its open tasks close (persistence/closure.py);
 - reset to an earlier event: the workflow is behind the audit trail; a `zurueckgesetzt` event is
   appended and the read model set to the workflow's case (persistence/resets.py);
+- a step a lost workflow task of the workflow's own run recorded (activities/lost_tasks.py) that
+  nothing brought back: the workflow is one event behind; it gets the `catch_up` signal and takes
+  the step as recorded;
 - paused: reported (transitions answer 409 until it is unpaused); nothing to fix;
 - a running workflow whose state differs from the read model at the same event: the read model
   is set to the workflow's case; a read model one event behind is reported only (the workflow's
@@ -23,14 +26,14 @@ from sqlalchemy import select, update
 from temporalio.client import Client
 from temporalio.service import RPCError
 
-from activities import read_model
+from activities import lost_tasks, read_model
 from persistence import audit, resets
 from persistence import models as m
 from persistence.closure import COMPLETED, PAUSED, REASONS, RUNNING, close_case
 from persistence.db import Database
-from runtime.temporal import raw_status
+from runtime.temporal import current_run_id, raw_status
 from workflows.host import CaseWorkflow
-from workflows.messages import CaseSnapshot
+from workflows.messages import CaseSnapshot, LostStep
 
 _cases = m.Case.__table__
 CASES = select(
@@ -52,7 +55,7 @@ CASES = select(
 @dataclass
 class Difference:
     case_id: str
-    kind: str  # terminiert | abgebrochen | … | zurueckgesetzt | angehalten | abweichend | nachlaufend | ohne-workflow
+    kind: str  # terminiert | abgebrochen | … | zurueckgesetzt | verlorener-schritt | angehalten | abweichend | …
     detail: str
     fixed: bool = False
 
@@ -92,7 +95,7 @@ async def _compare(client: Client, db: Database, row: Any, fix: bool) -> Differe
     snapshot = await _snapshot(client, row.workflow_id)
     if snapshot is None:
         return Difference(row.case_id, "unbekannt", "Workflow antwortet nicht auf die Abfrage")
-    return await _compare_snapshot(db, row, snapshot, fix)
+    return await _compare_snapshot(client, db, row, snapshot, fix)
 
 
 async def _snapshot(client: Client, wid: str) -> CaseSnapshot | None:
@@ -102,7 +105,7 @@ async def _snapshot(client: Client, wid: str) -> CaseSnapshot | None:
         return None
 
 
-async def _compare_snapshot(db: Database, row: Any, snap: CaseSnapshot, fix: bool) -> Difference | None:
+async def _compare_snapshot(client: Client, db: Database, row: Any, snap: CaseSnapshot, fix: bool) -> Difference | None:
     offset = row.sequence_offset or 0
     expected = snap.sequence + offset  # the workflow's last event, numbered as in the audit trail
     same = (row.state, row.facts, row.overdue, row.final) == (snap.state, snap.facts, snap.overdue, snap.final)
@@ -111,6 +114,16 @@ async def _compare_snapshot(db: Database, row: Any, snap: CaseSnapshot, fix: boo
         return None
     if expected > row.version:
         return Difference(row.case_id, "nachlaufend", f"Read Model auf {row.version}, Workflow auf {expected}")
+    if expected + 1 == row.version and (lost := await _lost_step(client, db, row, snap)) is not None:
+        difference = Difference(
+            row.case_id,
+            "verlorener-schritt",
+            f"Workflow auf Ereignis {snap.sequence}, der Verlauf hat {lost.trigger} aus einem verlorenen Workflow-Task",
+        )
+        if fix:
+            await client.get_workflow_handle(row.workflow_id).signal("catch_up")
+            difference.fixed = True
+        return difference
     if expected < row.version:  # the workflow went back: an operator reset it
         difference = Difference(
             row.case_id,
@@ -126,6 +139,17 @@ async def _compare_snapshot(db: Database, row: Any, snap: CaseSnapshot, fix: boo
         await db.run(lambda s: _overwrite(s, row, snap, row.version))
         difference.fixed = True
     return difference
+
+
+async def _lost_step(client: Client, db: Database, row: Any, snap: CaseSnapshot) -> LostStep | None:
+    """The trail's last event, if a lost workflow task of the workflow's current run wrote it."""
+    try:
+        run_id = await current_run_id(client, row.workflow_id)
+    except RPCError:
+        return None
+    if run_id is None:
+        return None
+    return await db.run(lambda s: lost_tasks.find(s, row.case_id, snap.sequence + 1, run_id), read_only=True)
 
 
 def _rebase(session, row: Any, snap: CaseSnapshot) -> None:
