@@ -3,6 +3,7 @@
 Update  `transition(TransitionRequest) -> CaseSnapshot`: fire a trigger (validated first)
 Query   `snapshot() -> CaseSnapshot`: the current state, facts and deadlines
 Signal  `child_ended(ChildEnded)`: a case this one spawned has ended (fires on_child_end)
+Signal  `catch_up()`: take a step a lost workflow task recorded, if any (worker/catch_up.py)
 Update  `regime_wechseln(RegimeWechsel) -> CaseSnapshot`: move the case to another legal regime
         (R61, R62; sent by `fahrplan regime switch`); a case under it already changes nothing
 
