@@ -12,7 +12,7 @@ import pytest
 from sqlalchemy import update
 from temporalio.client import WorkflowHandle, WorkflowUpdateFailedError
 from temporalio.testing import ActivityEnvironment
-from temporalio.worker import UnsandboxedWorkflowRunner
+from temporalio.worker import Replayer, UnsandboxedWorkflowRunner
 
 from activities import CaseActivities
 from persistence import models as m
@@ -29,6 +29,13 @@ from workflows.processes import WORKFLOWS
 
 TERMIN = {"termin": "2026-12-01T10:00:00+01:00"}
 LATER = timedelta(seconds=7)
+
+
+async def replays(client, handle: WorkflowHandle) -> None:
+    """The history of a case that took a lost step replays without nondeterminism."""
+    workflows = [*WORKFLOWS.values(), LosesATaskNeuantrag]
+    replayer = Replayer(workflows=workflows, data_converter=client.data_converter, debug_mode=True)
+    await replayer.replay_workflow(await handle.fetch_history())
 
 
 async def trail(db, case_id: str) -> list[tuple[int, str]]:
@@ -150,6 +157,7 @@ async def test_a_lost_workflow_task_leaves_one_event_and_the_workflow_agrees(cli
     assert (after.state, after.sequence, after.head_hash) == ("clearing_terminiert", 2, event.hash)
     assert (case.state, case.version) == (after.state, after.sequence)
     assert after.updated_at == event.occurred_at.replace(tzinfo=after.updated_at.tzinfo)
+    await replays(client, handle)
 
 
 async def test_the_workflow_takes_an_adopted_step_at_the_time_it_was_recorded(client, worker, sqlite_db, env):
@@ -172,6 +180,7 @@ async def test_the_workflow_takes_an_adopted_step_at_the_time_it_was_recorded(cl
         "leistung_bewilligt",
     ]
     assert (await snapshot(handle)).updated_at == recorded_at
+    await replays(client, handle)
 
 
 # --- another wake-up meets the lost step first --------------------------------------------------
@@ -234,6 +243,7 @@ async def test_a_deadline_due_while_a_request_step_was_lost_finds_the_step_taken
     with pytest.raises(WorkflowUpdateFailedError) as refused:
         await send_once(handle, "clearingtermin_vereinbart", TERMIN, request_id)
     assert refused.value.cause.message == ALREADY_APPLIED
+    await replays(client, handle)
 
 
 # --- a lost step that nothing wakes: the worker's catch-up sweep --------------------------------
@@ -284,6 +294,7 @@ async def test_reconcile_names_a_lost_step_and_fix_lets_the_workflow_take_it(cli
     assert (await _caught_up(handle, 3)).state == "gruppencoaching"
     assert await reconcile(client, sqlite_db, case_ids=[case_id]) == []
     assert RESET_TRIGGER not in [t for _, t in await trail(sqlite_db, case_id)]
+    await replays(client, handle)
 
 
 async def test_the_sweep_brings_a_lost_step_that_nothing_wakes_into_its_workflow(client, worker, sqlite_db):
