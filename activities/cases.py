@@ -266,7 +266,7 @@ class CaseActivities:
         if not resets.is_other(found, sequence, rec.trigger, rec.dest, rec.occurred_at):
             # a retry: its event is there (or a stale record for a gap: the verifier reports it)
             return Recorded(False, found.hash if found else None)
-        if lost_tasks.adoptable(session, found, rec):
+        if lost_tasks.adoptable(session, found, rec, run_id):
             return Recorded(False, found.hash, as_utc(found.occurred_at))
         links = dict(case.links or {}) if case is not None and case.version == sequence else {}
         lost = lost_tasks.lost_step(found, rec, run_id, sequence == prev.sequence, links)

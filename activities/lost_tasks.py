@@ -38,11 +38,12 @@ REQUEST_STATUS = select(_requests.c.status_code).where(
 )
 
 
-def adoptable(session: Session, found, rec: TransitionRecord) -> bool:
-    """Whether `found` (the trail's event under the record's number: trigger, from_state, to_state,
-    role) is this decision, written by a lost workflow task. A request's event is its own only
-    if the request row says it was applied: another request for the same trigger is another step."""
-    if not rec.adopt:
+def adoptable(session: Session, found, rec: TransitionRecord, run_id: str | None) -> bool:
+    """Whether `found` (resets.event_at: the trail's event under the record's number) is this
+    decision, written by a lost workflow task of the same run. A request's event is its own only
+    if the request row says it was applied: another request for the same trigger is another step.
+    An event of another run (an operator reset) is never adopted."""
+    if not rec.adopt or (run_id is not None and found.run_id != run_id):
         return False
     if (found.trigger, found.from_state, found.to_state, found.role) != (rec.trigger, rec.source, rec.dest, rec.role):
         return False

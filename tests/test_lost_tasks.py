@@ -171,7 +171,7 @@ async def test_the_workflow_takes_an_adopted_step_at_the_time_it_was_recorded(cl
     lost = record(case_id, 2, "leistung_bewilligt", "clearing_offen", "clearing_offen", entered=False,
                   role=role_for("neuantrag", "leistung_bewilligt"), request_id=request_id,
                   facts={**before.facts, "bewilligt": True}, occurred_at=recorded_at, adopt=True)  # fmt: skip
-    await CaseActivities(sqlite_db).record_transition(lost)
+    await _in_run(CaseActivities(sqlite_db), lost, handle.result_run_id)
     after = await send(handle, "leistung_bewilligt", {}, request_id)
     assert after.sequence == 2 and after.updated_at == recorded_at
     assert [t for _, t in await trail(sqlite_db, case_id)] == [
@@ -209,6 +209,15 @@ async def test_a_timer_meeting_a_lost_request_step_of_its_run_gets_the_step_back
     assert result.lost.occurred_at == T0 + timedelta(days=1)
     assert result.lost.data == {"termin": "2025-01-20T08:30:00Z"}
     assert await trail(world.db, world.case_id) == [(0, "fall_angelegt"), (1, "clearingtermin_vereinbart")]
+
+
+async def test_the_same_step_written_by_a_run_an_operator_reset_is_not_adopted(world: World):
+    request_id = await add_request(world.db, world.case_id, "egs-1", None)
+    await _in_run(world.acts, termin(world.case_id, request_id=request_id, adopt=True), "run-1")
+    again = termin(world.case_id, request_id=request_id, adopt=True, occurred_at=T0 + timedelta(days=1) + LATER)
+    result = await _in_run(world.acts, again, "run-2")
+    assert (result.written, result.adopted_at) == (True, None)
+    assert [t for _, t in await trail(world.db, world.case_id)][-2:] == [RESET_TRIGGER, "clearingtermin_vereinbart"]
 
 
 async def test_the_events_of_a_run_an_operator_reset_are_not_taken_back(world: World):
