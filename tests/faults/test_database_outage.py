@@ -2,7 +2,7 @@
 while clients fire transitions.
 
 Meanwhile the API answers 503 problem+json with Retry-After within seconds instead of hanging, and
-healthz reports the database down; record_transition (an activity) keeps retrying. When the
+healthz reports the database down; record_transition (a local activity) keeps retrying. When the
 database is back, every wanted transition is in case_events exactly once and the read model equals
 the workflows' snapshots. Runs against a private PostgreSQL instance, never the shared one.
 """
