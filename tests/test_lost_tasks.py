@@ -118,6 +118,14 @@ async def world(database) -> World:
 
 @pytest.fixture
 async def worker(client, sqlite_db):
+    """Fahrplan's workflows in the sandbox, as every test worker runs them."""
+    async with serving(client, db=sqlite_db) as w:
+        yield w
+
+
+@pytest.fixture
+async def losing_worker(client, sqlite_db):
+    """With LosesATaskNeuantrag, unsandboxed: the test arms it through tests/lost_task.py."""
     workflows = [*WORKFLOWS.values(), LosesATaskNeuantrag]
     async with serving(client, db=sqlite_db, workflows=workflows, runner=UnsandboxedWorkflowRunner()) as w:
         yield w
@@ -140,9 +148,9 @@ async def send_once(handle: WorkflowHandle, trigger: str, data: dict, request_id
     return await handle.execute_update("transition", request, id=request_id, result_type=CaseSnapshot)
 
 
-async def test_a_lost_workflow_task_leaves_one_event_and_the_workflow_agrees(client, worker, sqlite_db):
+async def test_a_lost_workflow_task_leaves_one_event_and_the_workflow_agrees(client, losing_worker, sqlite_db):
     handle = await start_case(
-        client, worker.task_queue, {"antragsweg": "persoenlich"}, workflow="neuantrag_verliert_task"
+        client, losing_worker.task_queue, {"antragsweg": "persoenlich"}, workflow="neuantrag_verliert_task"
     )
     await fire(handle, "an_clearing_uebergeben", {"uebergabe": "warm"})
     case_id = case_id_of(handle)
