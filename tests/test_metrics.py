@@ -92,7 +92,7 @@ async def test_endpoints_export_fahrplans_and_the_sdks_series(scraped):
         assert "fahrplan_inbox_tasks" in texts["api"]
     # The SDK's own metrics, from its core runtime: workflow tasks and activities ran.
     assert any(name.startswith("temporal_workflow_task") for name in sdk), sorted(sdk)[:20]
-    assert any(name.startswith("temporal_activity") for name in sdk), sorted(sdk)[:20]
+    assert any(name.startswith("temporal_local_activity") for name in sdk), sorted(sdk)[:20]  # record_transition
     # Nothing personal and no case id in any label or value.
     for text in texts.values():
         for marker in (PERSON["vorname"], PERSON["nachname"], PERSON["geburtsdatum"], open_case):

@@ -55,8 +55,8 @@ async def test_worker_registers_every_activity_a_workflow_names(client, db):
     names = {_name(fn) for fn in all_activities(db)}
     prepared = {t.prepare for p in PROCESSES.values() for t in p.triggers if t.prepare}
     further = {name for io in REGISTRY.values() for name in io.activities}
-    # record_transition and check_child_end serve every process (workflows/effects.py)
-    assert names == {"record_transition", "check_child_end"} | prepared | further
+    # record_transition, find_lost_step and check_child_end serve every process (workflows/effects.py)
+    assert names == {"record_transition", "find_lost_step", "check_child_end"} | prepared | further
     worker = build_worker(client, db, "tq-registry")  # the production worker accepts them (unique names)
     assert worker.task_queue == "tq-registry"
 
