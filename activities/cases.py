@@ -189,7 +189,7 @@ class CaseActivities:
             activity.logger.info("case %s: event %d (%s) written concurrently", rec.case_id, rec.sequence, rec.trigger)
             digest = await self._db.run(lambda s: audit.hash_at(s, rec.case_id, rec.sequence), read_only=True)
             return RecordResult(written=False, hash=digest)
-        written, digest, adopted_at, lost = found
+        written, digest, adopted_at, lost, links = found
         if lost is not None:
             log.warning(  # a restarting Temporal server lost the workflow task that wrote it
                 "%s %s: event %d %s of a lost workflow task comes first",
@@ -223,7 +223,7 @@ class CaseActivities:
             )
         else:  # a retry, or the start the API recorded already
             log.debug("case %s: event %d (%s) already recorded", rec.case_id, rec.sequence, rec.trigger)
-        return RecordResult(written=written, hash=digest, adopted_at=adopted_at)
+        return RecordResult(written=written, hash=digest, adopted_at=adopted_at, links=links)
 
     @activity.defn(name="find_lost_step")
     async def find_lost_step(self, query: LostStepQuery) -> LostStep | None:
@@ -266,10 +266,10 @@ class CaseActivities:
         if not resets.is_other(found, sequence, rec.trigger, rec.dest, rec.occurred_at):
             # a retry: its event is there (or a stale record for a gap: the verifier reports it)
             return Recorded(False, found.hash if found else None)
+        links = dict(case.links or {}) if case is not None and case.version == sequence else None
         if lost_tasks.adoptable(session, found, rec, run_id):
-            return Recorded(False, found.hash, as_utc(found.occurred_at))
-        links = dict(case.links or {}) if case is not None and case.version == sequence else {}
-        lost = lost_tasks.lost_step(found, rec, run_id, sequence == prev.sequence, links)
+            return Recorded(False, found.hash, as_utc(found.occurred_at), links=links)
+        lost = lost_tasks.lost_step(found, rec, run_id, sequence == prev.sequence, links or {})
         if lost is not None:  # the workflow takes it first, then records its own decision again
             return Recorded(False, None, lost=lost.model_copy(update={"occurred_at": as_utc(lost.occurred_at)}))
         # Reset: another event has this number. Say so in the trail, then record this one after it.
@@ -379,6 +379,7 @@ class Recorded(NamedTuple):
     hash: str | None
     adopted_at: datetime | None = None  # the time of an event adopted from a lost workflow task
     lost: LostStep | None = None  # another step a lost workflow task recorded under the number
+    links: dict[str, str] | None = None  # with adopted_at: the read model's links after the event
 
 
 def _same_process(case, rec: TransitionRecord) -> None:

@@ -57,6 +57,18 @@ async def test_the_same_request_decided_again_adopts_its_event(world: World):
     assert await trail(world.db, world.case_id) == [(0, "fall_angelegt"), (1, "clearingtermin_vereinbart")]
 
 
+async def test_an_adopted_step_brings_the_ids_of_the_children_its_lost_task_opened(world: World):
+    """The lost task drew the child's id; the workflow opens the child under that id, as the read
+    model links it, whatever id its second decision drew."""
+    request_id = await add_request(world.db, world.case_id, "egs-1", None)
+    await world.record(termin(world.case_id, request_id=request_id, adopt=True, links={"minderung": "kind-1"}))
+    again = await world.record(
+        termin(world.case_id, request_id=request_id, adopt=True, links={"minderung": "kind-2"},
+               occurred_at=T0 + timedelta(days=1) + LATER)
+    )  # fmt: skip
+    assert (again.adopted_at, again.links) == (T0 + timedelta(days=1), {"minderung": "kind-1"})
+
+
 async def test_a_timer_step_decided_again_adopts_its_event(world: World):
     def expired(at):
         return record(world.case_id, 1, "kontaktaufnahme_faellig", "clearing_offen", "clearing_offen",

@@ -482,15 +482,21 @@ class CaseWorkflow:
                 return await self._apply(trigger, asked, role, request_id, deadline, note)
             recorded = await self._effects.record(record, adopt=False)  # the trail says reset
         adopted_at = getattr(recorded, "adopted_at", None)
-        if adopted_at is not None and adopted_at != now:
+        if adopted_at is not None:
             # The trail holds this step from a workflow task the server lost (activities/
-            # lost_tasks.py): take it at the time it was recorded at, as the trail shows it.
+            # lost_tasks.py): take it at the time it was recorded at, with the children it opened.
+            opened = getattr(recorded, "links", None) or {}
+            spawned = {link: opened.get(link, drawn) for link, drawn in spawned.items()}
+            step_at = partial(
+                self._decided, trigger, payload, role, request_id, deadline, note, overdue, spawns, spawned
+            )
             again = self._machine.step(case.state, self._facts(), trigger, payload, adopted_at)
             if again.dest == step.dest:
                 step = again
                 after, _ = step_at(again, adopted_at)
             else:  # never seen: the state decides the step, and it is the one before the step
                 workflow.logger.warning("case %s: adopted %s decided otherwise", self._input.case_id, trigger)
+                after, _ = step_at(step, now)
         after = after.model_copy(update={"head_hash": _head(recorded)})
         for spawn in spawns:
             await self._effects.spawn(spawn, spawned[spawn.link], step.facts, payload)

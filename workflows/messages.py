@@ -232,6 +232,9 @@ class RecordResult(BaseModel):
     # Set when the event was adopted (TransitionRecord.adopt): the time it was recorded at, which
     # the workflow decides the step with again, so that its state is the trail's to the second.
     adopted_at: datetime | None = None
+    # With adopted_at: the read model's links after the adopted event, which hold the ids of the
+    # children the lost task opened (None: the event is not the trail's last, or an older result).
+    links: dict[str, str] | None = None
     # Set instead (nothing written) when another step of this run is under the number: the workflow
     # takes it first, then records its own decision again (workflows/host.py).
     lost: LostStep | None = None
