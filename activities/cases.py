@@ -180,7 +180,7 @@ class CaseActivities:
     @activity.defn(name="record_transition")
     async def record_transition(self, rec: TransitionRecord) -> RecordResult:
         try:
-            run_id = activity.info().workflow_run_id if activity.in_activity() else None  # its writer (lost_tasks.py)
+            run_id = activity.info().workflow_run_id if activity.in_activity() else None  # the writer
             found = await self._db.run(lambda session: self._record(session, rec, run_id))
         except IntegrityError:
             # A concurrent attempt wrote the same event first; ours rolled back entirely.
@@ -189,41 +189,10 @@ class CaseActivities:
             activity.logger.info("case %s: event %d (%s) written concurrently", rec.case_id, rec.sequence, rec.trigger)
             digest = await self._db.run(lambda s: audit.hash_at(s, rec.case_id, rec.sequence), read_only=True)
             return RecordResult(written=False, hash=digest)
-        written, digest, adopted_at, lost, links = found
-        if lost is not None:
-            log.warning(  # a restarting Temporal server lost the workflow task that wrote it
-                "%s %s: event %d %s of a lost workflow task comes first",
-                rec.process,
-                rec.case_id,
-                rec.sequence,
-                lost.trigger,
-                extra={"case_id": rec.case_id},
-            )
-            return RecordResult(written=False, lost=lost)
-        if adopted_at is not None:
-            log.warning(  # a restarting Temporal server lost the workflow task that wrote it
-                "%s %s: event %d %s adopted from a lost workflow task",
-                rec.process,
-                rec.case_id,
-                rec.sequence,
-                rec.trigger,
-                extra={"case_id": rec.case_id},
-            )
-        elif written:
-            TRANSITIONS.labels(rec.process, rec.trigger).inc()
-            log.info(  # Fahrplan's one line per transition (runtime/logs.py)
-                "%s %s: event %d %s (%s -> %s)",
-                rec.process,
-                rec.case_id,
-                rec.sequence,
-                rec.trigger,
-                rec.source,
-                rec.dest,
-                extra={"case_id": rec.case_id},
-            )
-        else:  # a retry, or the start the API recorded already
-            log.debug("case %s: event %d (%s) already recorded", rec.case_id, rec.sequence, rec.trigger)
-        return RecordResult(written=written, hash=digest, adopted_at=adopted_at, links=links)
+        _log(rec, found)
+        if found.lost is not None:  # the workflow takes that step first, then records again
+            return RecordResult(written=False, lost=found.lost)
+        return RecordResult(written=found.written, hash=found.hash, adopted_at=found.adopted_at, links=found.links)
 
     @activity.defn(name="find_lost_step")
     async def find_lost_step(self, query: LostStepQuery) -> LostStep | None:
@@ -372,6 +341,32 @@ class CaseActivities:
             if found is not None:
                 self._policies[key] = found
         return found
+
+
+def _log(rec: TransitionRecord, found: Recorded) -> None:
+    """Fahrplan's one line per transition (runtime/logs.py), and a warning where a restarting
+    Temporal server lost the workflow task that wrote a step (lost_tasks.py)."""
+    if found.lost is not None or found.adopted_at is not None:
+        how = (
+            f"{found.lost.trigger} of a lost workflow task comes first"
+            if found.lost is not None
+            else f"{rec.trigger} adopted from a lost workflow task"
+        )
+        log.warning("%s %s: event %d %s", rec.process, rec.case_id, rec.sequence, how, extra={"case_id": rec.case_id})
+    elif found.written:
+        TRANSITIONS.labels(rec.process, rec.trigger).inc()
+        log.info(
+            "%s %s: event %d %s (%s -> %s)",
+            rec.process,
+            rec.case_id,
+            rec.sequence,
+            rec.trigger,
+            rec.source,
+            rec.dest,
+            extra={"case_id": rec.case_id},
+        )
+    else:  # a retry, or the start the API recorded already
+        log.debug("case %s: event %d (%s) already recorded", rec.case_id, rec.sequence, rec.trigger)
 
 
 class Recorded(NamedTuple):
