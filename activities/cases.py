@@ -108,7 +108,7 @@ MARK_APPLIED = Prepared(  # a request id is bound to its case and trigger: anoth
         _requests.c.case_id == bindparam("b_case_id"),
         _requests.c.trigger == bindparam("b_trigger"),
     )
-    .values(status_code=200)
+    .values(status_code=m.APPLIED)
     .returning(_requests.c.actor, _requests.c.comment)
 )
 READ_MODEL_COLUMNS = ("state", "facts", "deadlines", "deadline", "overdue", "final", "version", "links", "updated_at")
@@ -238,7 +238,7 @@ class CaseActivities:
         links = dict(case.links or {}) if case is not None and case.version == sequence else None
         if lost_tasks.adoptable(session, found, rec, run_id):
             return Recorded(False, found.hash, as_utc(found.occurred_at), links=links)
-        lost = lost_tasks.lost_step(found, rec, run_id, sequence == prev.sequence, links or {})
+        lost = lost_tasks.as_lost(found, run_id, sequence == prev.sequence, links or {}) if rec.adopt else None
         if lost is not None:  # the workflow takes it first, then records its own decision again
             return Recorded(False, None, lost=lost.model_copy(update={"occurred_at": as_utc(lost.occurred_at)}))
         # Reset: another event has this number. Say so in the trail, then record this one after it.

@@ -12,7 +12,7 @@ That event is *adopted*: nothing is written, and the workflow takes the step aga
 event's time (workflows/host.py), so that its state, deadlines and tasks are the trail's.
 
 Another wake-up can come first (a deadline that fell due while the server was down) and meet the
-lost step under its number. The trail decides: the record returns the step (`lost_step`), the
+lost step under its number. The trail decides: the record returns the step (`as_lost`), the
 workflow takes it as recorded, then weighs what woke it afresh. The event's run id tells such a
 step from the events of a run an operator reset: those get a reset event, as before (persistence/
 resets.py), and so does a lost step the workflow cannot take as recorded.
@@ -28,7 +28,6 @@ from persistence import models as m
 from statemachines.spec import SYSTEM
 from workflows.messages import LostStep, TransitionRecord
 
-APPLIED = 200  # the request row's status once record_transition applied it (activities/cases.py)
 _requests, _cases = m.TransitionRequest.__table__, m.Case.__table__
 CASE_LINKS = select(_cases.c.version, _cases.c.links).where(_cases.c.case_id == bindparam("case_id"))
 REQUEST_STATUS = select(_requests.c.status_code).where(
@@ -50,15 +49,7 @@ def adoptable(session: Session, found, rec: TransitionRecord, run_id: str | None
     if rec.request_id is None:  # a timer, a child's end, a change of regime: the same wake-up again
         return True
     params = {"request_id": rec.request_id, "case_id": rec.case_id, "trigger": rec.trigger}
-    return session.execute(REQUEST_STATUS, params).scalar() == APPLIED
-
-
-def lost_step(
-    found, rec: TransitionRecord, run_id: str | None, is_head: bool, links: dict[str, str]
-) -> LostStep | None:
-    """`found` as a step a lost workflow task of this run wrote for a request, which the workflow
-    takes first (only when the record asks to adopt); None when it is not one."""
-    return as_lost(found, run_id, is_head, links) if rec.adopt else None
+    return session.execute(REQUEST_STATUS, params).scalar() == m.APPLIED
 
 
 def find(session: Session, case_id: str, sequence: int, run_id: str) -> LostStep | None:

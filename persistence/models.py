@@ -180,6 +180,9 @@ class AuditLegacy(Base):
     migrated_at: Mapped[datetime]
 
 
+APPLIED = 200  # TransitionRequest.status_code once record_transition applied the request
+
+
 class TransitionRequest(Base):
     """A staff request to fire a trigger: who, why, and the response (Idempotency-Key)."""
 

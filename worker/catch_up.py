@@ -28,7 +28,6 @@ from persistence.db import Database
 log = logging.getLogger("fahrplan.catch_up")
 SWEEP_SECONDS = 30.0
 GRACE = timedelta(seconds=30)  # a client's repeat usually comes sooner
-APPLIED = 200  # record_transition marks a request it applied (activities/cases.py)
 _requests, _cases = m.TransitionRequest.__table__, m.Case.__table__
 MARKED = (
     select(_requests.c.request_id, _requests.c.status_code, _cases.c.case_id, _cases.c.workflow_id)
@@ -48,7 +47,7 @@ async def sweep(client: Client, db: Database, now: datetime | None = None) -> in
     marked = await db.run(lambda session: session.execute(MARKED, {"before": before}).all(), read_only=True)
     settled: list[str] = []
     for row in marked:
-        if row.status_code == APPLIED and not await _signalled(client, row.workflow_id, row.case_id):
+        if row.status_code == m.APPLIED and not await _signalled(client, row.workflow_id, row.case_id):
             continue  # Temporal did not answer: the next sweep tries again
         settled.append(row.request_id)
     if settled:

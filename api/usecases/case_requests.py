@@ -56,7 +56,7 @@ UNCONFIRMED = (
 KEEP_REFUSAL = (
     update(_requests).where(_requests.c.request_id == bindparam("b_request_id")).values(response=bindparam("response"))
 )
-APPLIED = 200  # status_code of a request record_transition applied (activities/cases.py), and of its kept answer
+APPLIED = m.APPLIED  # status_code of a request record_transition applied (activities/cases.py), and of its kept answer
 REFUSED = "refused"  # the kept answer's key for a refusal
 # Refusals kept before they were stored by kind (the problem body with its HTTP status): their kind.
 _KIND_OF_STATUS = {403: Refusal.FORBIDDEN, 409: Refusal.NOT_ALLOWED, 422: Refusal.INVALID}
