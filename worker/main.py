@@ -20,7 +20,7 @@ from runtime import metrics, signing
 from runtime.settings import Briefkopf, Settings
 from runtime.temporal import connect
 from runtime.tracing import temporal_interceptors, tracer_from_settings
-from worker import catch_up
+from worker import catch_up, payload_walk
 from workflows.processes import WORKFLOWS
 from workflows.runner import workflow_runner
 
@@ -44,9 +44,11 @@ def build_worker(
     """The production worker; `sandboxed` is FAHRPLAN_WORKFLOW_SANDBOX (workflows/runner.py).
     `signing_keys` (FAHRPLAN_SIGNING_KEYS) verify the transition requests: without them every
     transition is refused (runtime/signing.py); `briefkopf` is the sender of the letters (FAHRPLAN_BRIEFKOPF).
-    Activity failures and retries are counted (runtime/metrics.py); `interceptors` come first."""
+    Activity failures and retries are counted (runtime/metrics.py); `interceptors` come first.
+    Workflow tasks' payloads are walked once (worker/payload_walk.py)."""
     if signing_keys is not None:
         signing.install(signing_keys)
+    payload_walk.install()  # one walk over a workflow task's payloads instead of the SDK's three
     return Worker(
         client,
         task_queue=task_queue,
