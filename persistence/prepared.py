@@ -47,13 +47,16 @@ class Prepared:
         return form
 
     def execute(self, session: Session | Connection, params: Mapping[str, Any] | Sequence[Mapping[str, Any]]) -> Rows:
-        """Run with one set of parameters, or with a list of them (executemany, no rows back)."""
+        """Run with one set of parameters, or with a list of them (executemany, no rows back; a list
+        of one runs as one execute)."""
         connection = session.connection() if isinstance(session, Session) else session
         if connection.dialect.is_async:  # an async session's run_sync: its driver is reached through a greenlet
             result = connection.execute(self.statement, params)
             return Rows(list(result) if result.returns_rows else [], result.rowcount)
         form = self._form(connection.dialect)
         many = not isinstance(params, Mapping)
+        if many and len(params) == 1:  # psycopg's executemany enters and leaves pipeline mode: dearer for one row
+            params, many = params[0], False
         args = [form.arguments(p) for p in params] if many else form.arguments(params)
         cursor = connection.connection.cursor()
         try:

@@ -19,6 +19,7 @@ from persistence.db import Database
 from persistence.migrate import upgrade
 from persistence.prepared import Prepared
 from tests.dbfixtures import TEST_AUDIT_KEYS, add_person
+from tests.round_trips import counted
 
 _cases, _people, _tasks, _notes = m.Case.__table__, m.Person.__table__, m.Task.__table__, m.Notification.__table__
 AT = datetime(2026, 12, 5, 8, 30, 15, 123456, tzinfo=UTC)
@@ -128,6 +129,24 @@ async def test_writes_with_statement_values_returning_and_executemany(database):
         kinds = (await session.execute(select(_tasks.c.kind, _tasks.c.due).where(_tasks.c.case_id == case_id))).all()
     assert (case.state, case.links, case.updated_at) == ("geprueft", {"eltern": "b"}, later)
     assert sorted(kinds) == [("anruf", AT + timedelta(days=3)), ("termin", AT + timedelta(days=3))]
+
+
+async def test_a_list_of_one_row_is_one_execute(database, monkeypatch):
+    """record_transition opens one task and writes one letter per step, as a list: psycopg's
+    executemany would enter and leave a pipeline for it (the same round trip, more CPU)."""
+    case_id = str(uuid.uuid4())
+    person_id = await add_person(database)
+    async with database.unit_of_work() as session:
+        session.add(case_row(case_id, person_id))
+    with counted(monkeypatch) as trips:
+        written = await database.run(lambda session: Prepared(ADD_TASK).execute(session, [task(case_id, "termin")]))
+    assert written.rowcount == 1
+    if database.backend == "postgresql":  # the insert sent on its own, no pipeline's sync after it
+        sent = [trip for trip in trips if "INSERT" in trip or trip.startswith("_enqueue_sync")]
+        assert len(sent) == 1 and sent[0].startswith("_execute_send b'INSERT INTO tasks"), trips
+    async with database.unit_of_work(read_only=True) as session:
+        kinds = (await session.execute(select(_tasks.c.kind).where(_tasks.c.case_id == case_id))).scalars().all()
+    assert kinds == ["termin"]
 
 
 async def test_an_in_over_bound_values_is_prepared_and_withdraws_only_pending_invitations(database):
