@@ -39,6 +39,11 @@ class Marking(PayloadCodec):
         return [Payload(metadata={"encoding": b"json/plain"}, data=p.data[::-1]) for p in payloads]
 
 
+def marked(text: str) -> Payload:
+    """`plain(text)` as Marking encodes it."""
+    return Payload(metadata={"encoding": b"test/marked"}, data=plain(text).data[::-1])
+
+
 def activation(payload) -> WorkflowActivation:
     """The jobs a Fahrplan workflow sees: start, update, signal, a resolved (local) activity."""
     act = WorkflowActivation(run_id="run-1")
@@ -87,8 +92,7 @@ def walks(monkeypatch):
 @pytest.mark.parametrize("headers", [True, False])
 async def test_decoding_once_gives_what_the_sdk_gives(walks, headers):
     ours_codec, theirs_codec = Marking(), Marking()
-    sealed = lambda text: Payload(metadata={"encoding": b"test/marked"}, data=plain(text).data[::-1])  # noqa: E731
-    mine, sdk = activation(sealed), activation(sealed)
+    mine, sdk = activation(marked), activation(marked)
     await payload_walk.decode_activation(mine, converter_with(ours_codec), headers, 4)
     assert walks["walks"] == 1
     await payload_walk.SDK_DECODE(
