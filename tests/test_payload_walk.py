@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import json
 from collections.abc import Sequence
 
@@ -89,33 +90,30 @@ def walks(monkeypatch):
     return counted
 
 
+async def once_and_thrice(ours, sdk, build, walks, headers: bool):
+    """The same message through our walk and the SDK's: (ours, the SDK's) messages, and codecs."""
+    ours_codec, theirs_codec = Marking(), Marking()
+    mine, theirs = build(), build()
+    await ours(mine, converter_with(ours_codec), headers, 4)
+    assert walks["walks"] == 1
+    await sdk(theirs, converter_with(theirs_codec), headers, 4)
+    assert walks["walks"] == 4  # the SDK's own: three walks
+    assert mine == theirs
+    assert ours_codec.seen == theirs_codec.seen  # the same payloads, in the same order, batched alike
+    return mine
+
+
 @pytest.mark.parametrize("headers", [True, False])
 async def test_decoding_once_gives_what_the_sdk_gives(walks, headers):
-    ours_codec, theirs_codec = Marking(), Marking()
-    mine, sdk = activation(marked), activation(marked)
-    await payload_walk.decode_activation(mine, converter_with(ours_codec), headers, 4)
-    assert walks["walks"] == 1
-    await payload_walk.SDK_DECODE(
-        sdk, converter_with(theirs_codec), decode_headers=headers, storage_concurrency_limit=4
-    )
-    assert walks["walks"] == 4  # the SDK's own: three walks
-    assert mine == sdk
-    assert ours_codec.seen == theirs_codec.seen  # the same payloads, in the same order, batched alike
+    decode, sdk = payload_walk.decode_activation, payload_walk.SDK_DECODE
+    mine = await once_and_thrice(decode, sdk, functools.partial(activation, marked), walks, headers)
     assert mine.jobs[1].do_update.input[0] == plain("Antrag")
 
 
 @pytest.mark.parametrize("headers", [True, False])
 async def test_encoding_once_gives_what_the_sdk_gives(walks, headers):
-    ours_codec, theirs_codec = Marking(), Marking()
-    mine, sdk = completion(plain), completion(plain)
-    await payload_walk.encode_completion(mine, converter_with(ours_codec), headers, 4)
-    assert walks["walks"] == 1
-    await payload_walk.SDK_ENCODE(
-        sdk, converter_with(theirs_codec), encode_headers=headers, storage_concurrency_limit=4
-    )
-    assert walks["walks"] == 4
-    assert mine == sdk
-    assert ours_codec.seen == theirs_codec.seen
+    encode, sdk = payload_walk.encode_completion, payload_walk.SDK_ENCODE
+    mine = await once_and_thrice(encode, sdk, functools.partial(completion, plain), walks, headers)
     assert mine.successful.commands[0].schedule_local_activity.arguments[0].metadata["encoding"] == b"test/marked"
 
 
