@@ -12,7 +12,7 @@ import pytest
 from bench.environment import dev_server
 from bench.flags import add_server_flags
 from bench.measure import Run
-from bench.run_latency import LEVELS, levels, write_samples
+from bench.run_latency import LEVELS, levels, paired_ratio, samples_at, write_samples
 from tests.devserver_support import dynamic_config, flag_values, started_argv
 from worker.commands.devserver import TRANSFER_POLL_RPS
 
@@ -58,6 +58,23 @@ def test_the_latency_levels():
     for wrong in ("", "0", "1,x", "-5"):
         with pytest.raises(argparse.ArgumentTypeError):
             levels(wrong)
+
+
+def test_the_latency_samples_per_level():
+    """5,000 at several clients, where a few stalls make the slowest 1 %; --samples for every level."""
+    default, given = argparse.Namespace(samples=None), argparse.Namespace(samples=300)
+    assert [samples_at(default, c) for c in LEVELS] == [1000, 5000]
+    assert [samples_at(given, c) for c in LEVELS] == [300, 300]
+
+
+def test_the_latency_ratio_is_the_median_of_the_rounds_ratios():
+    """One stall in one bare round (900 ms) turns one round's ratio, not the result."""
+    bare, fahrplan = [300.0, 320.0, 900.0, 310.0, 300.0], [450.0, 448.0, 450.0, 465.0, 420.0]
+    ratios, median = paired_ratio(bare, fahrplan)
+    assert [round(r, 2) for r in ratios] == [1.5, 1.4, 0.5, 1.5, 1.4]
+    assert median == pytest.approx(1.4)
+    with pytest.raises(ValueError):
+        paired_ratio(bare, fahrplan[:-1])
 
 
 def test_the_samples_file_keeps_each_paths_latencies_in_order(tmp_path):
