@@ -6,10 +6,8 @@ Search keys: `vorname_suche` and `nachname_suche` hold the name lower-cased, uml
 (`key >= "koe" AND key < "kof"`) under any collation, on SQLite and PostgreSQL alike.
 
 Kundennummern are handed out from the one-row counter `counters.kundennummer`, incremented in the
-transaction that creates the person, so numbers are unique and a rolled-back creation leaves no gap.
-On PostgreSQL a concurrent creation waits for the counter's row lock until that transaction
-commits (SQLite has one writer anyway), so the number is taken last, just before the commit
-(`give_kundennummer`): the person's row is written without one first.
+transaction that creates the person (a concurrent creation waits for the row lock on PostgreSQL;
+SQLite has one writer anyway), so numbers are unique and a rolled-back creation leaves no gap.
 """
 
 from __future__ import annotations
@@ -54,12 +52,10 @@ NEXT_KUNDENNUMMER = (
 )
 
 
-async def give_kundennummer(session: AsyncSession, person_id: str) -> str:
-    """Give the person written in the caller's transaction the next Kundennummer: its last write
-    before the commit, since the counter's row stays locked from here to the commit."""
-    number = format_kundennummer((await session.execute(NEXT_KUNDENNUMMER)).scalar_one())
-    await session.execute(update(m.Person).where(m.Person.person_id == person_id).values(kundennummer=number))
-    return number
+async def next_kundennummer(session: AsyncSession) -> str:
+    """The next Kundennummer, counted in the caller's transaction."""
+    number = (await session.execute(NEXT_KUNDENNUMMER)).scalar_one()
+    return format_kundennummer(number)
 
 
 def with_search_keys(person: m.Person) -> m.Person:

@@ -7,12 +7,10 @@ from __future__ import annotations
 import asyncio
 import uuid
 
-import pytest
 from sqlalchemy import text
 
 from persistence.people import prefix_range, search_key
 from tests.api_fixtures import PERSON, auth
-from tests.round_trips import counted
 
 KOEHLER = {"vorname": "Jürgen", "nachname": "Köhler-Süß", "geburtsdatum": "1970-03-01"}
 
@@ -56,20 +54,6 @@ async def test_create_case_attaches_to_known_person_by_kundennummer_or_id(backen
     assert reused.status_code == 422 and reused.json()["title"] == "Idempotency-Key wiederverwendet", reused.text
     found = await _search(backend_http, person["kundennummer"], role="ifk")
     assert [(p["person_id"], p["faelle"], p["offene_faelle"]) for p in found] == [(person["person_id"], 4, 4)]
-
-
-@pytest.mark.parametrize("database_url", ["postgresql"], indirect=True)
-async def test_a_new_persons_kundennummer_is_taken_last_before_the_commit(backend_http, monkeypatch):
-    """The counter's row stays locked from its UPDATE to the commit, and a concurrent creation
-    waits that long on PostgreSQL: so the number is the creation's last write."""
-    await _start(backend_http, "neuantrag", "egs", {"antragsweg": "persoenlich"})  # first loads outside the count
-    with counted(monkeypatch) as trips:
-        case = await _start(backend_http, "neuantrag", "egs", {"antragsweg": "persoenlich"})
-    commit = next(i for i, sent in enumerate(trips) if "COMMIT" in sent)
-    assert "UPDATE counters" in trips[commit - 2], trips
-    assert "UPDATE people SET kundennummer" in trips[commit - 1], trips
-    assert any("INSERT INTO cases" in sent for sent in trips[: commit - 2]), trips
-    assert case["person"]["kundennummer"].isdigit()
 
 
 async def test_concurrent_new_people_get_distinct_consecutive_kundennummern(backend_http):

@@ -43,7 +43,7 @@ from persistence import audit, policies
 from persistence import models as m
 from persistence.closure import PAUSED, RUNNING
 from persistence.db import Database
-from persistence.people import format_kundennummer, give_kundennummer
+from persistence.people import format_kundennummer
 from persistence.prepared import Prepared
 from runtime import signing
 from runtime.settings import Settings
@@ -155,8 +155,6 @@ class CaseCommands:
                     session.add_all(start_tasks(process, case_id, facts, policy, now))  # R17: who acts first
                     if key:  # the key's request row: a repeat with another body is refused (422)
                         await session.run_sync(case_requests.remember_start, case_id, user, roles[0], key, digest, now)
-                    if body.person is not None:  # last: the counter's row is locked until the commit
-                        await give_kundennummer(session, person_id)
                 else:  # a repeat: the case as it was opened, with its policy and regime
                     await session.run_sync(self._same_start, user, key, digest, body, case)
                     person_id, now = case.person_id, case.created_at

@@ -69,17 +69,17 @@ def choose(body: CaseCreate) -> str:
 
 
 async def person_for_case(session: AsyncSession, user: User, body: CaseCreate, person_id: str, now: datetime) -> str:
-    """The person id the new case belongs to: a new record for `body.person` (its Kundennummer is
-    given last, `persistence.people.give_kundennummer`), or the known person it names."""
+    """The person id the new case belongs to: a new record for `body.person` (with the next
+    Kundennummer), or the known person it names."""
     if body.person is None:
         known = await visible_person(session, user, person_id=body.person_id, kundennummer=body.kundennummer)
         return known.person_id
-    session.add(new_person(person_id, body.person, now))
+    session.add(await new_person(session, person_id, body.person, now))
     await session.flush()  # no ORM relationship orders the inserts for us
     return person_id
 
 
-def new_person(person_id: str, p: PersonCreate, now: datetime) -> m.Person:
+async def new_person(session: AsyncSession, person_id: str, p: PersonCreate, now: datetime) -> m.Person:
     a = p.anschrift
     person = m.Person(
         person_id=person_id,
@@ -90,6 +90,7 @@ def new_person(person_id: str, p: PersonCreate, now: datetime) -> m.Person:
         plz=a.plz if a else None,
         ort=a.ort if a else None,
         created_at=now,
+        kundennummer=await people.next_kundennummer(session),
     )
     return people.with_search_keys(person)
 
