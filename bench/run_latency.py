@@ -33,7 +33,7 @@ from worker.main import build_worker
 LEVELS = (1, 20)  # concurrent clients (--levels)
 # Timed transitions per path (--samples): at several clients the slowest 1 % come from a few
 # stalls of a second or less that hold up every client at once, so the p99 of 1,000 samples is
-# the worst of one or two of them (docs/performance-log.md, "2026-12-06, fifth session").
+# decided by one to four of them (docs/performance-log.md, "2026-12-06, fifth session").
 SAMPLES_ONE, SAMPLES_MANY = 1000, 5000
 STEPS = 10  # transitions per case, one after the other, as in transitions.py
 PATHS = ("bare", "fahrplan")
