@@ -120,7 +120,9 @@ def paired_ratio(bare_p99: list[float], fahrplan_p99: list[float]) -> tuple[list
 
 def samples_at(args: argparse.Namespace, c: int) -> int:
     """Timed transitions per path at `c` clients: --samples, else 1,000 at one client and 5,000 at more."""
-    return args.samples or (SAMPLES_ONE if c == 1 else SAMPLES_MANY)
+    if args.samples is not None:
+        return args.samples
+    return SAMPLES_ONE if c == 1 else SAMPLES_MANY
 
 
 def levels(text: str) -> tuple[int, ...]:

@@ -9,6 +9,7 @@ import json
 
 import pytest
 
+from bench import run_latency
 from bench.environment import dev_server
 from bench.flags import add_server_flags
 from bench.measure import Run
@@ -65,10 +66,12 @@ def test_the_latency_samples_per_level():
     default, given = argparse.Namespace(samples=None), argparse.Namespace(samples=300)
     assert [samples_at(default, c) for c in LEVELS] == [1000, 5000]
     assert [samples_at(given, c) for c in LEVELS] == [300, 300]
+    with pytest.raises(SystemExit):  # fewer than 100 a round: no p99
+        run_latency.main(["--samples", "0"])
 
 
 def test_the_latency_ratio_is_the_median_of_the_rounds_ratios():
-    """One stall in one bare round (900 ms) turns one round's ratio, not the result."""
+    """One stall in one bare round (900 ms) moves one round's ratio, not the result."""
     bare, fahrplan = [300.0, 320.0, 900.0, 310.0, 300.0], [450.0, 448.0, 450.0, 465.0, 420.0]
     ratios, median = paired_ratio(bare, fahrplan)
     assert [round(r, 2) for r in ratios] == [1.5, 1.4, 0.5, 1.5, 1.4]
