@@ -7,7 +7,7 @@ the same Temporal development server in the same run. Prints both per level
 and, on its last line, `ratio=<the worse level's median of the rounds' fahrplan/bare p99 ratios>`.
 Information, not a test: a run that completes exits 0 whatever the ratio.
 
-    .venv/bin/python bench/latency.py [--samples 1000] [--rounds 2]
+    .venv/bin/python bench/latency.py [--samples N] [--rounds 10]
         [--in-memory | --db-file PATH] [--server-journal wal|delete] [--database-url URL]
 
 The environment is the one of bench/transitions.py (bench/environment.py): the

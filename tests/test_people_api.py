@@ -10,7 +10,7 @@ import uuid
 from sqlalchemy import text
 
 from persistence.people import prefix_range, search_key
-from tests.api_fixtures import PERSON, auth
+from tests.api_fixtures import PERSON, auth, new_case
 
 KOEHLER = {"vorname": "Jürgen", "nachname": "Köhler-Süß", "geburtsdatum": "1970-03-01"}
 
@@ -57,21 +57,17 @@ async def test_create_case_attaches_to_known_person_by_kundennummer_or_id(backen
 
 
 async def test_concurrent_new_people_get_distinct_consecutive_kundennummern(backend_http):
-    made = await asyncio.gather(
-        *(_start(backend_http, "neuantrag", "egs", {"antragsweg": "persoenlich"}) for _ in range(6))
-    )
+    made = await asyncio.gather(*(new_case(backend_http) for _ in range(6)))
     numbers = sorted(int(case["person"]["kundennummer"]) for case in made)
     assert numbers == list(range(numbers[0], numbers[0] + 6))
 
 
 async def test_kundennummern_have_eight_digits_at_least_and_grow_beyond(backend_http, database):
     await database.run(lambda session: session.execute(text("UPDATE counters SET value = 99999998")))
-    made = [await _start(backend_http, "neuantrag", "egs", {"antragsweg": "persoenlich"}) for _ in range(2)]
+    made = [await new_case(backend_http) for _ in range(2)]
     assert [case["person"]["kundennummer"] for case in made] == ["99999999", "100000000"]
     await database.run(lambda session: session.execute(text("UPDATE counters SET value = 6")))
-    assert (await _start(backend_http, "neuantrag", "egs", {"antragsweg": "persoenlich"}))["person"][
-        "kundennummer"
-    ] == ("00000007")
+    assert (await new_case(backend_http))["person"]["kundennummer"] == "00000007"
 
 
 async def test_create_case_refuses_unknown_invisible_or_ambiguous_person(backend_http):
