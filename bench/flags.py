@@ -1,11 +1,12 @@
-"""The benches' shared command-line flags: the sandbox, the dev server's settings and how
-record_transition runs (bench/record_variant.py)."""
+"""The benches' shared command-line flags: the sandbox, the dev server's settings, how
+record_transition runs (bench/record_variant.py) and what the bare path adds (bench/bare.py)."""
 
 from __future__ import annotations
 
 import argparse
 import re
 
+from bench import bare
 from worker.commands.devserver import TRANSFER_POLL_RPS
 
 
@@ -15,6 +16,23 @@ def add_sandbox_flag(parser: argparse.ArgumentParser) -> None:
         action="store_true",
         help="run both workers' workflows in the Temporal sandbox (FAHRPLAN_WORKFLOW_SANDBOX=true)",
     )
+
+
+def add_bare_variant_flag(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--bare-variant",
+        type=bare_variant,
+        default=bare.PLAIN,
+        metavar="pad=N,search-attributes,state-changes=K",
+        help="add to the bare path one thing a Fahrplan transition does (README, Performance); default: none",
+    )
+
+
+def bare_variant(text: str) -> bare.Variant:
+    try:
+        return bare.Variant.parse(text)
+    except ValueError as wrong:
+        raise argparse.ArgumentTypeError(str(wrong)) from None
 
 
 def add_record_flag(parser: argparse.ArgumentParser) -> None:

@@ -66,6 +66,7 @@ class Run:
     transitions: int = 0
     seconds: float = 0.0
     latencies: list[float] = field(default_factory=list)
+    steps: list[int] = field(default_factory=list)  # each latency's step of its case (0 = the first)
     cpu: dict[str, float] = field(default_factory=dict)  # CPU seconds per process while driving
     server: dict[str, float] = field(default_factory=dict)  # the server's counters while driving (server_counters)
 
@@ -77,6 +78,7 @@ class Run:
         self.transitions += other.transitions
         self.seconds += other.seconds
         self.latencies += other.latencies
+        self.steps += other.steps
         for name, used in other.cpu.items():
             self.cpu[name] = self.cpu.get(name, 0.0) + used
         for name, count in other.server.items():
@@ -111,6 +113,7 @@ async def drive(
                 started = time.perf_counter()
                 await fire(case, i)
                 run.latencies.append(time.perf_counter() - started)
+                run.steps.append(i)
 
     counted = await probe.settled_counters()
     cpu, started = probe.read(), time.perf_counter()

@@ -22,7 +22,13 @@ from bench.environment import (
     interruptible,
     wait_until,
 )
-from bench.flags import add_record_flag, add_sandbox_flag, add_server_flags, check_record_flag
+from bench.flags import (
+    add_bare_variant_flag,
+    add_record_flag,
+    add_sandbox_flag,
+    add_server_flags,
+    check_record_flag,
+)
 from bench.http import LeanClient
 from bench.measure import CpuProbe, Run
 from bench.paths import BarePath, FahrplanPath, connected
@@ -63,7 +69,7 @@ async def bench(
     tokens as in bench.run_transitions.bench()."""
     settings, client, db = await connected(workdir, address, database_url)
     api_port = free_port()
-    paths = {"bare": BarePath(client, f"bare-bench-{uuid.uuid4().hex[:8]}", probe)}
+    paths = {"bare": BarePath(client, f"bare-bench-{uuid.uuid4().hex[:8]}", probe, args.bare_variant)}
     totals = {(c, name): Run() for c in args.levels for name in PATHS}
     round_p99 = {(c, name): [] for c in args.levels for name in PATHS}
     try:
@@ -108,6 +114,26 @@ async def bench(
     finally:
         await db.dispose()
     return totals, round_p99
+
+
+def by_step(run: Run) -> tuple[str, str]:
+    """Each step's p50/p99 (ms), and how many of the run's slowest 1 % (above its p99) each step
+    has: a Fahrplan case changes its state in steps 0 and 1 (FahrplanPath.step), a bare one in none
+    unless --bare-variant state-changes=K says so."""
+    threshold = quantiles(run.latencies)[1] / 1000
+    per_step: dict[int, list[float]] = {}
+    slowest: dict[int, int] = {}
+    for step, latency in zip(run.steps, run.latencies, strict=True):
+        per_step.setdefault(step, []).append(latency)
+        if latency > threshold:
+            slowest[step] = slowest.get(step, 0) + 1
+    times = "  ".join(
+        f"{step}: {'/'.join(f'{q:.0f}' for q in quantiles(found))}"
+        for step, found in sorted(per_step.items())
+        if len(found) > 1
+    )
+    counts = "  ".join(f"{step}: {slowest.get(step, 0)}" for step in sorted(per_step))
+    return times, f"{sum(slowest.values())} above the p99; {counts}"
 
 
 def paired_ratio(bare_p99: list[float], fahrplan_p99: list[float]) -> tuple[list[float], float]:
@@ -182,6 +208,7 @@ def main(argv: list[str] | None = None) -> int:
     add_sandbox_flag(parser)
     add_server_flags(parser)
     add_record_flag(parser)
+    add_bare_variant_flag(parser)
     args = parser.parse_args(argv)
     if args.rounds < 1 or min(samples_at(args, c) for c in args.levels) < 100 * args.rounds:
         parser.error("--rounds must be positive and --samples at least 100 per round (p99 needs them)")
@@ -191,7 +218,8 @@ def main(argv: list[str] | None = None) -> int:
     with environment(args, "fahrplan-latency-") as env, recording(args.record):
         print(
             f"setup: {env.described}; api subprocess (uvicorn), worker and clients in-process, "
-            f"{'sandboxed' if args.sandbox else 'unsandboxed'} workflows; record_transition as {args.record}; "
+            f"{'sandboxed' if args.sandbox else 'unsandboxed'} workflows; bare path {args.bare_variant}; "
+            f"record_transition as {args.record}; "
             f"levels C={'/'.join(map(str, args.levels))}; "
             f"{'/'.join(str(samples_at(args, c)) for c in args.levels)} samples per level and path "
             f"in {args.rounds} rounds, {STEPS} transitions per case; {os.cpu_count()} cpus; {load()}",
@@ -210,6 +238,10 @@ def main(argv: list[str] | None = None) -> int:
         print(f"C={c:<2} bare:     {describe(baseline)}")
         print(f"C={c:<2} fahrplan: {describe(fahrplan)}")
         (b50, b99), (f50, f99) = quantiles(baseline.latencies), quantiles(fahrplan.latencies)
+        for name, run in (("bare", baseline), ("fahrplan", fahrplan)):
+            times, counts = by_step(run)
+            print(f"C={c:<2} {name + ':':9} p50/p99 ms by step: {times}")
+            print(f"C={c:<2} {name + ':':9} slowest 1 % by step: {counts}")
         print(f"C={c:<2} ratio p50={f50 / b50:.3f} p99={f99 / b99:.3f} (all rounds' samples together)")
         ratios, median = paired_ratio(round_p99[c, "bare"], round_p99[c, "fahrplan"])
         print(f"C={c:<2} p99 ratio per round: {' '.join(f'{r:.2f}' for r in ratios)}; median {median:.3f}")

@@ -25,7 +25,13 @@ from bench.environment import (
     interruptible,
     wait_until,
 )
-from bench.flags import add_record_flag, add_sandbox_flag, add_server_flags, check_record_flag
+from bench.flags import (
+    add_bare_variant_flag,
+    add_record_flag,
+    add_sandbox_flag,
+    add_server_flags,
+    check_record_flag,
+)
 from bench.http import LeanClient
 from bench.measure import CpuProbe, Run
 from bench.paths import BarePath, FahrplanPath, UseCasePath, WorkflowPath, connected
@@ -139,13 +145,7 @@ def main(argv: list[str] | None = None) -> int:
         help="which paths to drive, of " + ",".join(PATHS) + " (one path alone is for profiling; the ratio"
         " needs bare and fahrplan; workflow and usecase take the HTTP API away piece by piece)",
     )
-    parser.add_argument(
-        "--bare-variant",
-        type=_variant,
-        default=bare.PLAIN,
-        metavar="pad=N,search-attributes,state-changes=K",
-        help="add to the bare path one thing a Fahrplan transition does (README, Performance); default: none",
-    )
+    add_bare_variant_flag(parser)
     parser.add_argument(
         "--server-detail",
         action="store_true",
@@ -198,13 +198,6 @@ def _paths(text: str) -> list[str]:
     if unknown or not names:
         raise argparse.ArgumentTypeError(f"unknown path {', '.join(unknown) or '(none)'}: choose of {','.join(PATHS)}")
     return [name for name in PATHS if name in names]
-
-
-def _variant(text: str) -> bare.Variant:
-    try:
-        return bare.Variant.parse(text)
-    except ValueError as wrong:
-        raise argparse.ArgumentTypeError(str(wrong)) from None
 
 
 def entry() -> int:

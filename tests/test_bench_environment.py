@@ -1,19 +1,20 @@
 """The benches' dev server is started as `make run` starts it, or with the server's own transfer-queue
 poll rate or another SQLite pragma when asked (`--transfer-poll-rps`, `--server-pragma`,
-bench/README.md); the latency bench's levels and sample file."""
+bench/README.md); the latency bench's levels, sample file, bare variant and steps."""
 
 from __future__ import annotations
 
 import argparse
+import asyncio
 import json
 
 import pytest
 
-from bench import run_latency
+from bench import bare, run_latency
 from bench.environment import dev_server
-from bench.flags import add_server_flags
-from bench.measure import Run
-from bench.run_latency import LEVELS, levels, paired_ratio, samples_at, write_samples
+from bench.flags import add_bare_variant_flag, add_server_flags
+from bench.measure import CpuProbe, Run, drive
+from bench.run_latency import LEVELS, by_step, levels, paired_ratio, samples_at, write_samples
 from tests.devserver_support import dynamic_config, flag_values, started_argv
 from worker.commands.devserver import TRANSFER_POLL_RPS
 
@@ -87,3 +88,43 @@ def test_the_samples_file_keeps_each_paths_latencies_in_order(tmp_path):
     assert json.loads((tmp_path / "samples.json").read_text()) == {
         "1": {"bare": [17.1, 34.5], "fahrplan": [28.6, 51.2]}
     }
+
+
+def test_the_bare_variant_flag_reads_a_variant_and_refuses_an_unknown_one():
+    parser = argparse.ArgumentParser(exit_on_error=False)
+    add_bare_variant_flag(parser)
+    assert parser.parse_args([]).bare_variant == bare.PLAIN
+    given = parser.parse_args(["--bare-variant", "search-attributes,state-changes=2"])
+    assert given.bare_variant == bare.Variant(search_attributes=True, state_changes=2)
+    with pytest.raises(argparse.ArgumentError, match="unknown bare variant"):
+        parser.parse_args(["--bare-variant", "state-changes"])
+
+
+async def test_drive_notes_each_latencys_step():
+    """C drivers each take a case and fire its steps in order; the latencies finish in any order."""
+    fired = []
+
+    async def fire(case: str, i: int) -> None:
+        await asyncio.sleep(0.001 * ((len(case) + i) % 3))
+        fired.append((case, i))
+
+    run = await drive(["a", "bb", "ccc"], 4, 2, fire, CpuProbe({}))
+    assert len(run.latencies) == len(run.steps) == 12 == run.transitions
+    assert sorted(run.steps) == [0, 0, 0, 1, 1, 1, 2, 2, 2, 3, 3, 3]
+    assert [i for case, i in fired if case == "bb"] == [0, 1, 2, 3]
+    assert [i for _, i in fired] == run.steps  # each latency noted with the step that took it
+    both = Run()
+    both.add(run)
+    both.add(run)
+    assert both.steps == run.steps * 2 and len(both.latencies) == 24
+
+
+def test_the_latency_by_step_shows_where_the_slowest_one_percent_fall():
+    """200 samples over two steps; step 0 holds the two slowest (above the p99)."""
+    run = Run(transitions=200)
+    run.steps = [i % 2 for i in range(200)]
+    run.latencies = [0.100 + 0.001 * (i % 7) for i in range(200)]
+    run.latencies[0], run.latencies[2] = 0.900, 0.800
+    times, counts = by_step(run)
+    assert counts == "2 above the p99; 0: 2  1: 0"
+    assert times.startswith("0: 103/") and "  1: 103/106" in times
