@@ -13,7 +13,7 @@ import statistics
 import uuid
 from pathlib import Path
 
-from bench import bare
+from bench import bare, server_counters
 from bench.environment import (
     Fatal,
     api_subprocess,
@@ -242,6 +242,8 @@ def main(argv: list[str] | None = None) -> int:
             times, counts = by_step(run)
             print(f"C={c:<2} {name + ':':9} p50/p99 ms by step: {times}")
             print(f"C={c:<2} {name + ':':9} slowest 1 % by step: {counts}")
+            if timed := server_counters.timings(run.server, run.transitions):
+                print(f"C={c:<2} {name + ':':9} {timed}")
         print(f"C={c:<2} ratio p50={f50 / b50:.3f} p99={f99 / b99:.3f} (all rounds' samples together)")
         ratios, median = paired_ratio(round_p99[c, "bare"], round_p99[c, "fahrplan"])
         print(f"C={c:<2} p99 ratio per round: {' '.join(f'{r:.2f}' for r in ratios)}; median {median:.3f}")

@@ -179,6 +179,8 @@ def main(argv: list[str] | None = None) -> int:
     for name, run in ran.items():
         if run.server:
             print(f"{name + ':':9} {server_counters.summary(run.server, run.transitions)}")
+            if timed := server_counters.timings(run.server, run.transitions):
+                print(f"{name + ':':9} {timed}")
     if args.server_detail:
         print("\n".join(server_counters.table({n: (r.server, r.transitions) for n, r in ran.items() if r.server})))
     for name, run in ran.items():

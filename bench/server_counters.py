@@ -1,5 +1,6 @@
 """The Temporal dev server's own counters (its Prometheus endpoint, `--metrics-port`): what a
-path asks of the server per transition, beside the CPU it costs there."""
+path asks of the server per transition, beside the CPU it costs there, and how long the server
+took for it (`timings`: its latency histograms' sums and counts)."""
 
 from __future__ import annotations
 
@@ -11,14 +12,26 @@ from collections.abc import Iterable
 _SAMPLE = re.compile(r"^(\w+)\{([^}]*)\}\s+([0-9.eE+-]+)$")
 _LABEL = re.compile(r'(\w+)="([^"]*)"')
 SERIES = ("service_requests", "persistence_requests", "visibility_persistence_requests")
+# Latency histograms whose sum (seconds) and count are kept, as "<series>_sum/…" and "<series>_count/…"
+TIMED = ("service_latency", "persistence_latency", "visibility_persistence_latency", "semaphore_latency")
+_TIMED = {f"{series}_{part}" for series in TIMED for part in ("sum", "count")}
+# What `timings` shows: label, series, service ("" for all), operation ("" for all)
+TIMINGS = (
+    ("updates", "service_latency", "frontend", "UpdateWorkflowExecution"),
+    ("workflow-task completions", "service_latency", "frontend", "RespondWorkflowTaskCompleted"),
+    ("mutable-state writes", "persistence_latency", "", "UpdateWorkflowExecution"),
+    ("visibility writes", "visibility_persistence_latency", "", ""),
+    ("shard lock waits", "semaphore_latency", "", "ShardInfo"),
+)
 
 
 def parse(lines: Iterable[str]) -> dict[str, float]:
-    """Counters by "series/service/operation" from the Prometheus text format."""
+    """Counters by "series/service/operation" from the Prometheus text format (and the TIMED
+    histograms' sums and counts by "series_sum/…", "series_count/…")."""
     counts: dict[str, float] = {}
     for line in lines:
         found = _SAMPLE.match(line.strip())
-        if not found or found.group(1) not in SERIES:
+        if not found or (found.group(1) not in SERIES and found.group(1) not in _TIMED):
             continue
         labels = dict(_LABEL.findall(found.group(2)))
         key = f"{found.group(1)}/{labels.get('service_name', '')}/{labels.get('operation', '')}"
@@ -31,18 +44,22 @@ def read(url: str) -> dict[str, float]:
         return parse(answer.read().decode().splitlines())
 
 
+def _total(counts: dict[str, float], series: str, service: str = "", operation: str = "") -> float:
+    return sum(
+        v
+        for k, v in counts.items()
+        if k.startswith(series + "/")
+        and (not service or k.split("/")[1] == service)
+        and (not operation or k.split("/")[2] == operation)
+    )
+
+
 def summary(counts: dict[str, float], transitions: int) -> str:
     """Per transition: RPCs the frontend served, mutable-state writes, all persistence requests and
     visibility writes (a search attribute upsert, a start, a close)."""
 
     def total(series: str, service: str = "", operation: str = "") -> float:
-        return sum(
-            v
-            for k, v in counts.items()
-            if k.startswith(series + "/")
-            and (not service or k.split("/")[1] == service)
-            and (not operation or k.split("/")[2] == operation)
-        )
+        return _total(counts, series, service, operation)
 
     per = max(transitions, 1)
     return (
@@ -53,12 +70,26 @@ def summary(counts: dict[str, float], transitions: int) -> str:
     )
 
 
+def timings(counts: dict[str, float], transitions: int) -> str:
+    """How long the server took, per transition: how many of each (TIMINGS) and their mean in ms,
+    waits included (the dev server has one shard and one SQLite connection: a slow write holds up
+    every other). Empty when the server reported none."""
+    per = max(transitions, 1)
+    parts = []
+    for label, series, service, operation in TIMINGS:
+        count = _total(counts, f"{series}_count", service, operation)
+        if count:
+            seconds = _total(counts, f"{series}_sum", service, operation)
+            parts.append(f"{label} {count / per:.2f} x {seconds / count * 1000:.1f} ms")
+    return "server time per transition: " + ", ".join(parts) if parts else ""
+
+
 def table(runs: dict[str, tuple[dict[str, float], int]], least: float = 0.05) -> list[str]:
     """Every counter per transition, one line each, one column per path (`--server-detail`): where a
     path asks more of the server than another. Counters under `least` per transition in every
     path are left out."""
     names = list(runs)
-    keys = sorted({key for counts, _ in runs.values() for key in counts})
+    keys = sorted({key for counts, _ in runs.values() for key in counts if key.split("/")[0] in SERIES})
     rows = []
     for key in keys:
         values = [runs[name][0].get(key, 0.0) / max(runs[name][1], 1) for name in names]

@@ -50,3 +50,39 @@ def test_the_table_puts_paths_side_by_side_and_leaves_out_what_is_rare():
         "service_requests/frontend/UpdateWorkflowExecution": [1.0, 2.0],
         "service_requests/history/UpdateWorkflowExecution": [1.0, 2.0],
     }  # the visibility upsert: 0.15 and 0.3 per transition, under 0.5 in both
+
+
+TIMED = """\
+service_latency_sum{operation="UpdateWorkflowExecution",service_name="frontend"} 4.0
+service_latency_count{operation="UpdateWorkflowExecution",service_name="frontend"} 20
+service_latency_sum{operation="UpdateWorkflowExecution",service_name="history"} 3.9
+service_latency_count{operation="UpdateWorkflowExecution",service_name="history"} 20
+service_latency_nouserlatency_sum{operation="UpdateWorkflowExecution",service_name="frontend"} 4.0
+persistence_latency_sum{operation="UpdateWorkflowExecution",service_name="history"} 0.11
+persistence_latency_count{operation="UpdateWorkflowExecution",service_name="history"} 22
+visibility_persistence_latency_sum{operation="UpsertWorkflowExecution",service_name="history"} 0.06
+visibility_persistence_latency_count{operation="UpsertWorkflowExecution",service_name="history"} 3
+visibility_persistence_latency_sum{operation="RecordWorkflowExecutionStarted",service_name="history"} 0.02
+visibility_persistence_latency_count{operation="RecordWorkflowExecutionStarted",service_name="history"} 1
+semaphore_latency_sum{operation="ShardInfo",service_name="history"} 0.5
+semaphore_latency_count{operation="ShardInfo",service_name="history"} 25
+"""
+
+
+def test_the_timings_are_counts_and_means_per_transition_of_what_the_server_took():
+    counts = server_counters.parse((SCRAPE + TIMED).splitlines())
+    assert counts["service_latency_sum/frontend/UpdateWorkflowExecution"] == 4.0
+    assert not any(key.startswith("service_latency_nouserlatency") for key in counts)
+    assert server_counters.timings(counts, 10) == (
+        "server time per transition: updates 2.00 x 200.0 ms, mutable-state writes 2.20 x 5.0 ms, "
+        "visibility writes 0.40 x 20.0 ms, shard lock waits 2.50 x 20.0 ms"
+    )  # no workflow-task completion reported: left out
+    assert server_counters.timings(server_counters.parse(SCRAPE.splitlines()), 10) == ""
+
+
+def test_the_table_and_summary_leave_the_timings_out():
+    counts = server_counters.parse((SCRAPE + TIMED).splitlines())
+    lines = server_counters.table({"bare": (counts, 10)}, least=0.0)
+    assert not any("latency" in line for line in lines)
+    plain = server_counters.parse(SCRAPE.splitlines())
+    assert server_counters.summary(counts, 10) == server_counters.summary(plain, 10)
