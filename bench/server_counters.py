@@ -58,22 +58,20 @@ def summary(counts: dict[str, float], transitions: int) -> str:
     """Per transition: RPCs the frontend served, mutable-state writes, all persistence requests and
     visibility writes (a search attribute upsert, a start, a close)."""
 
-    def total(series: str, service: str = "", operation: str = "") -> float:
-        return _total(counts, series, service, operation)
-
     per = max(transitions, 1)
     return (
-        f"server per transition: frontend RPCs {total('service_requests', 'frontend') / per:.2f}, "
-        f"mutable-state writes {total('persistence_requests', operation='UpdateWorkflowExecution') / per:.2f}, "
-        f"persistence requests {total('persistence_requests') / per:.2f}, "
-        f"visibility writes {total('visibility_persistence_requests') / per:.2f}"
+        f"server per transition: frontend RPCs {_total(counts, 'service_requests', 'frontend') / per:.2f}, "
+        "mutable-state writes "
+        f"{_total(counts, 'persistence_requests', operation='UpdateWorkflowExecution') / per:.2f}, "
+        f"persistence requests {_total(counts, 'persistence_requests') / per:.2f}, "
+        f"visibility writes {_total(counts, 'visibility_persistence_requests') / per:.2f}"
     )
 
 
 def timings(counts: dict[str, float], transitions: int) -> str:
     """How long the server took, per transition: how many of each (TIMINGS) and their mean in ms,
-    waits included (the dev server has one shard and one SQLite connection: a slow write holds up
-    every other). Empty when the server reported none."""
+    waits included (the dev server has one history shard, whose lock its writes wait for). Empty
+    when the server reported none."""
     per = max(transitions, 1)
     parts = []
     for label, series, service, operation in TIMINGS:
