@@ -13,6 +13,7 @@ import statistics
 import uuid
 from pathlib import Path
 
+from api.usecases import UseCases
 from bench import bare, server_counters
 from bench.environment import (
     Fatal,
@@ -31,7 +32,7 @@ from bench.flags import (
 )
 from bench.http import LeanClient
 from bench.measure import CpuProbe, Run
-from bench.paths import BarePath, FahrplanPath, connected
+from bench.paths import BarePath, FahrplanPath, UseCasePath, WorkflowPath, connected
 from bench.record_variant import recording
 from runtime import heap, signing
 from worker.main import build_worker
@@ -43,6 +44,9 @@ LEVELS = (1, 20)  # concurrent clients (--levels)
 SAMPLES_ONE, SAMPLES_MANY = 1000, 5000
 STEPS = 10  # transitions per case, one after the other, as in transitions.py
 PATHS = ("bare", "fahrplan")
+# Paths measured beside them on request (--also), which take the HTTP API away piece by piece
+# (bench/paths.py): where Fahrplan's latency and its spread come from. Not part of the ratio.
+ALSO = ("workflow", "usecase")
 
 
 def quantiles(latencies: list[float]) -> tuple[float, float]:
@@ -52,8 +56,12 @@ def quantiles(latencies: list[float]) -> tuple[float, float]:
 
 
 def describe(run: Run) -> str:
+    """p50, p99 and the spread between them (p99/p50), samples and rate."""
     p50, p99 = quantiles(run.latencies)
-    return f"p50 {p50:6.1f} ms  p99 {p99:6.1f} ms  ({len(run.latencies)} samples, {run.rate:.1f}/s)"
+    return (
+        f"p50 {p50:6.1f} ms  p99 {p99:6.1f} ms  p99/p50 {p99 / p50:.2f}  "
+        f"({len(run.latencies)} samples, {run.rate:.1f}/s)"
+    )
 
 
 def load() -> str:
@@ -70,8 +78,9 @@ async def bench(
     settings, client, db = await connected(workdir, address, database_url)
     api_port = free_port()
     paths = {"bare": BarePath(client, f"bare-bench-{uuid.uuid4().hex[:8]}", probe, args.bare_variant)}
-    totals = {(c, name): Run() for c in args.levels for name in PATHS}
-    round_p99 = {(c, name): [] for c in args.levels for name in PATHS}
+    names = driven(args.also)
+    totals = {(c, name): Run() for c in args.levels for name in names}
+    round_p99 = {(c, name): [] for c in args.levels for name in names}
     try:
         with api_subprocess(settings, api_port, workdir) as api_process:
             probe.pids["api"] = api_process.pid
@@ -96,11 +105,15 @@ async def bench(
 
                 await wait_until(api_ready, "API")
                 paths["fahrplan"] = FahrplanPath(http, probe, client)
+                if "workflow" in names:
+                    paths["workflow"] = WorkflowPath(http, probe, client, signing.keys_from_settings(settings))
+                if "usecase" in names:
+                    paths["usecase"] = UseCasePath(http, probe, client, UseCases.build(db, client, settings).cases)
                 for c in sorted(args.levels, reverse=True):  # warm-up: connections, caches, first workflow tasks
                     for path in paths.values():
                         await path.measure(max(c, 2), 3, c)
                 for r in range(args.rounds):
-                    order = PATHS if r % 2 == 0 else tuple(reversed(PATHS))
+                    order = names if r % 2 == 0 else tuple(reversed(names))
                     line = []
                     for c in args.levels:
                         for name in order:
@@ -142,6 +155,21 @@ def paired_ratio(bare_p99: list[float], fahrplan_p99: list[float]) -> tuple[list
     rounds' samples together."""
     ratios = [f / b for b, f in zip(bare_p99, fahrplan_p99, strict=True)]
     return ratios, statistics.median(ratios)
+
+
+def also(text: str) -> tuple[str, ...]:
+    """--also: more paths to measure beside bare and fahrplan, of ALSO (each once)."""
+    found = tuple(dict.fromkeys(name.strip() for name in text.split(",") if name.strip()))
+    unknown = sorted(set(found) - set(ALSO))
+    if unknown or not found:
+        raise argparse.ArgumentTypeError(f"unknown path {', '.join(unknown) or '(none)'}: choose of {','.join(ALSO)}")
+    return found
+
+
+def driven(extra: tuple[str, ...]) -> tuple[str, ...]:
+    """The paths a round measures, in order: bare, the --also ones as bench/paths.py peels the API
+    away (workflow, then usecase), fahrplan."""
+    return ("bare", *(name for name in ALSO if name in extra), "fahrplan")
 
 
 def samples_at(args: argparse.Namespace, c: int) -> int:
@@ -209,6 +237,15 @@ def main(argv: list[str] | None = None) -> int:
     add_server_flags(parser)
     add_record_flag(parser)
     add_bare_variant_flag(parser)
+    parser.add_argument(
+        "--also",
+        type=also,
+        default=(),
+        metavar="PATH[,PATH]",
+        help="also measure, of " + ",".join(ALSO) + ": the signed update straight from this process's "
+        "Temporal client (workflow), the API's use case without HTTP (usecase); each with its p99 "
+        "ratio against bare, not part of the result",
+    )
     args = parser.parse_args(argv)
     if args.rounds < 1 or min(samples_at(args, c) for c in args.levels) < 100 * args.rounds:
         parser.error("--rounds must be positive and --samples at least 100 per round (p99 needs them)")
@@ -219,7 +256,7 @@ def main(argv: list[str] | None = None) -> int:
         print(
             f"setup: {env.described}; api subprocess (uvicorn), worker and clients in-process, "
             f"{'sandboxed' if args.sandbox else 'unsandboxed'} workflows; bare path {args.bare_variant}; "
-            f"record_transition as {args.record}; "
+            f"record_transition as {args.record}; paths {','.join(driven(args.also))}; "
             f"levels C={'/'.join(map(str, args.levels))}; "
             f"{'/'.join(str(samples_at(args, c)) for c in args.levels)} samples per level and path "
             f"in {args.rounds} rounds, {STEPS} transitions per case; {os.cpu_count()} cpus; {load()}",
@@ -245,6 +282,17 @@ def main(argv: list[str] | None = None) -> int:
             if timed := server_counters.timings(run.server, run.transitions):
                 print(f"C={c:<2} {name + ':':9} {timed}")
         print(f"C={c:<2} ratio p50={f50 / b50:.3f} p99={f99 / b99:.3f} (all rounds' samples together)")
+        for name in (n for n in driven(args.also) if n in ALSO):
+            run = totals[c, name]
+            if probe.read():
+                print(f"C={c:<2} {name + ':':9} {run.cpu_summary()}")
+            print(f"C={c:<2} {name + ':':9} {describe(run)}")
+            print(f"C={c:<2} {name + ':':9} p50/p99 ms by step: {by_step(run)[0]}")
+            if timed := server_counters.timings(run.server, run.transitions):
+                print(f"C={c:<2} {name + ':':9} {timed}")
+            ratios, median = paired_ratio(round_p99[c, "bare"], round_p99[c, name])
+            rounds = " ".join(f"{r:.2f}" for r in ratios)
+            print(f"C={c:<2} {name}/bare p99 ratio per round: {rounds}; median {median:.3f}")
         ratios, median = paired_ratio(round_p99[c, "bare"], round_p99[c, "fahrplan"])
         print(f"C={c:<2} p99 ratio per round: {' '.join(f'{r:.2f}' for r in ratios)}; median {median:.3f}")
         worst = max(worst, median)

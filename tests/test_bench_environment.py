@@ -1,6 +1,7 @@
 """The benches' dev server is started as `make run` starts it, or with the server's own transfer-queue
 poll rate or another SQLite pragma when asked (`--transfer-poll-rps`, `--server-pragma`,
-bench/README.md); the latency bench's levels, sample file, bare variant and steps."""
+bench/README.md); the latency bench's levels, sample file, bare variant, steps and the paths it
+also measures."""
 
 from __future__ import annotations
 
@@ -14,7 +15,17 @@ from bench import bare, run_latency
 from bench.environment import dev_server
 from bench.flags import add_bare_variant_flag, add_server_flags
 from bench.measure import CpuProbe, Run, drive
-from bench.run_latency import LEVELS, by_step, levels, paired_ratio, samples_at, write_samples
+from bench.run_latency import (
+    LEVELS,
+    also,
+    by_step,
+    describe,
+    driven,
+    levels,
+    paired_ratio,
+    samples_at,
+    write_samples,
+)
 from tests.devserver_support import dynamic_config, flag_values, started_argv
 from worker.commands.devserver import TRANSFER_POLL_RPS
 
@@ -79,6 +90,25 @@ def test_the_latency_ratio_is_the_median_of_the_rounds_ratios():
     assert median == pytest.approx(1.4)
     with pytest.raises(ValueError):
         paired_ratio(bare, fahrplan[:-1])
+
+
+def test_the_latency_bench_also_measures_the_paths_without_the_api_between_bare_and_fahrplan():
+    """--also workflow,usecase: measured in the order bench/paths.py peels the API away, each path
+    once; bare and fahrplan always, first and last (the rounds alternate that order)."""
+    assert driven(()) == ("bare", "fahrplan")
+    assert driven(also("usecase, workflow,usecase")) == ("bare", "workflow", "usecase", "fahrplan")
+    assert driven(also("workflow")) == ("bare", "workflow", "fahrplan")
+    for wrong in ("", "fahrplan", "workflow,http"):
+        with pytest.raises(argparse.ArgumentTypeError, match="choose of workflow,usecase"):
+            also(wrong)
+
+
+def test_a_paths_line_shows_the_spread_between_its_p50_and_p99():
+    run = Run(transitions=100)
+    run.latencies, run.seconds = [0.1] * 50 + [0.2] * 49 + [0.4], 10.0
+    line = describe(run)
+    assert "p50  150.0 ms" in line and "p99  202.0 ms" in line and "p99/p50 1.35" in line
+    assert "(100 samples, 10.0/s)" in line
 
 
 def test_the_samples_file_keeps_each_paths_latencies_in_order(tmp_path):
