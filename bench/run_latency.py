@@ -43,7 +43,7 @@ LEVELS = (1, 20)  # concurrent clients (--levels)
 # decided by one to four of them (docs/performance-log.md, "2026-12-06, fifth session").
 SAMPLES_ONE, SAMPLES_MANY = 1000, 5000
 STEPS = 10  # transitions per case, one after the other, as in transitions.py
-PATHS = ("bare", "fahrplan")
+PATHS = ("bare", "fahrplan")  # the ratio's two paths, measured in every round
 # Paths measured beside them on request (--also), which take the HTTP API away piece by piece
 # (bench/paths.py): where Fahrplan's latency and its spread come from. Not part of the ratio.
 ALSO = ("workflow", "usecase")
@@ -169,7 +169,8 @@ def also(text: str) -> tuple[str, ...]:
 def driven(extra: tuple[str, ...]) -> tuple[str, ...]:
     """The paths a round measures, in order: bare, the --also ones as bench/paths.py peels the API
     away (workflow, then usecase), fahrplan."""
-    return ("bare", *(name for name in ALSO if name in extra), "fahrplan")
+    first, last = PATHS
+    return (first, *(name for name in ALSO if name in extra), last)
 
 
 def samples_at(args: argparse.Namespace, c: int) -> int:
