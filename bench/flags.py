@@ -82,3 +82,13 @@ def sqlite_pragma(text: str) -> str:
     if not re.fullmatch(r"[a-z_]+=[\w-]+", text):
         raise argparse.ArgumentTypeError(f"{text!r}: NAME=VALUE, e.g. wal_autocheckpoint=0")
     return text
+
+
+def path_names(text: str, known: tuple[str, ...]) -> list[str]:
+    """A comma-separated choice of bench paths (`--paths`, `--also`), in the order of `known`,
+    each once; none or an unknown one is refused."""
+    names = [name.strip() for name in text.split(",") if name.strip()]
+    unknown = sorted(set(names) - set(known))
+    if unknown or not names:
+        raise argparse.ArgumentTypeError(f"unknown path {', '.join(unknown) or '(none)'}: choose of {','.join(known)}")
+    return [name for name in known if name in names]

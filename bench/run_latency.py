@@ -29,6 +29,7 @@ from bench.flags import (
     add_sandbox_flag,
     add_server_flags,
     check_record_flag,
+    path_names,
 )
 from bench.http import LeanClient
 from bench.measure import CpuProbe, Run
@@ -157,20 +158,16 @@ def paired_ratio(bare_p99: list[float], fahrplan_p99: list[float]) -> tuple[list
     return ratios, statistics.median(ratios)
 
 
-def also(text: str) -> tuple[str, ...]:
-    """--also: more paths to measure beside bare and fahrplan, of ALSO (each once)."""
-    found = tuple(dict.fromkeys(name.strip() for name in text.split(",") if name.strip()))
-    unknown = sorted(set(found) - set(ALSO))
-    if unknown or not found:
-        raise argparse.ArgumentTypeError(f"unknown path {', '.join(unknown) or '(none)'}: choose of {','.join(ALSO)}")
-    return found
+def also(text: str) -> list[str]:
+    """--also: more paths to measure beside bare and fahrplan, of ALSO."""
+    return path_names(text, ALSO)
 
 
-def driven(extra: tuple[str, ...]) -> tuple[str, ...]:
+def driven(extra: list[str]) -> tuple[str, ...]:
     """The paths a round measures, in order: bare, the --also ones as bench/paths.py peels the API
     away (workflow, then usecase), fahrplan."""
     first, last = PATHS
-    return (first, *(name for name in ALSO if name in extra), last)
+    return (first, *extra, last)
 
 
 def samples_at(args: argparse.Namespace, c: int) -> int:
@@ -241,7 +238,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument(
         "--also",
         type=also,
-        default=(),
+        default=[],
         metavar="PATH[,PATH]",
         help="also measure, of " + ",".join(ALSO) + ": the signed update straight from this process's "
         "Temporal client (workflow), the API's use case without HTTP (usecase); each with its p99 "

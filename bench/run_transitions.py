@@ -31,6 +31,7 @@ from bench.flags import (
     add_sandbox_flag,
     add_server_flags,
     check_record_flag,
+    path_names,
 )
 from bench.http import LeanClient
 from bench.measure import CpuProbe, Run
@@ -195,11 +196,7 @@ def main(argv: list[str] | None = None) -> int:
 
 
 def _paths(text: str) -> list[str]:
-    names = [name.strip() for name in text.split(",") if name.strip()]
-    unknown = sorted(set(names) - set(PATHS))
-    if unknown or not names:
-        raise argparse.ArgumentTypeError(f"unknown path {', '.join(unknown) or '(none)'}: choose of {','.join(PATHS)}")
-    return [name for name in PATHS if name in names]
+    return path_names(text, PATHS)
 
 
 def entry() -> int:
