@@ -266,6 +266,41 @@ def fahrplan_env(settings: Settings, api_port: int, max_cached: int | None) -> d
     return env
 
 
+@contextlib.contextmanager
+def worker_processes(
+    settings: Settings, bare_queue: str | None, sandboxed: bool, probe: CpuProbe
+) -> Iterator[list[subprocess.Popen]]:
+    """Fahrplan's worker as `fahrplan worker` (metrics on, as in production) and, with a
+    `bare_queue`, the bare path's as `python -m bench.bare_process`, each in its own process; their
+    pids join the probe as "worker" and "bare-worker"."""
+    env = fahrplan_env(settings, 0, None) | {
+        "PYTHONPATH": os.pathsep.join(filter(None, [str(ROOT), os.environ.get("PYTHONPATH")])),
+        "FAHRPLAN_WORKFLOW_SANDBOX": "true" if sandboxed else "false",
+        "FAHRPLAN_WORKER_METRICS_PORT": str(free_port()),
+        "FAHRPLAN_TEMPORAL_METRICS_PORT": str(free_port()),
+    }
+    with contextlib.ExitStack() as stack:
+        procs = {"worker": stack.enter_context(fahrplan_process("worker", env, settings.data_dir))}
+        if bare_queue is not None:
+            bare_env = env | {"FAHRPLAN_TASK_QUEUE": bare_queue, "FAHRPLAN_TEMPORAL_METRICS_PORT": "0"}
+            with open(settings.data_dir / "bare-worker.log", "ab") as log:
+                procs["bare-worker"] = subprocess.Popen(
+                    [sys.executable, "-m", "bench.bare_process"],
+                    env=bare_env,
+                    cwd=settings.data_dir,
+                    stdout=log,
+                    stderr=subprocess.STDOUT,
+                    start_new_session=True,
+                )
+            stack.callback(stop_process, procs["bare-worker"])
+        probe.pids.update({name: proc.pid for name, proc in procs.items()})
+        try:
+            yield list(procs.values())
+        finally:
+            for name in procs:
+                probe.pids.pop(name, None)
+
+
 def interruptible(main: Callable[[], int]) -> int:
     """Run a bench's main; Ctrl-C ends it with 130 once its ExitStacks have cleaned up."""
     try:

@@ -18,6 +18,20 @@ def add_sandbox_flag(parser: argparse.ArgumentParser) -> None:
     )
 
 
+def add_worker_process_flag(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--worker-process",
+        action="store_true",
+        help="run each path's worker in a process of its own, as in production (`fahrplan worker`, "
+        "`python -m bench.bare_process`), instead of in the bench process beside the clients",
+    )
+
+
+def workers_described(args: argparse.Namespace) -> str:
+    """The setup line's words for where the workers run."""
+    return "workers in processes of their own" if args.worker_process else "workers in the bench process"
+
+
 def add_bare_variant_flag(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--bare-variant",
@@ -46,9 +60,12 @@ def add_record_flag(parser: argparse.ArgumentParser) -> None:
 
 
 def check_record_flag(parser: argparse.ArgumentParser, args: argparse.Namespace) -> None:
-    """The sandbox re-imports the workflows and would silently measure the local activity."""
+    """The sandbox re-imports the workflows and would silently measure the local activity, and a
+    worker of its own process (--worker-process) does not see this process's patch."""
     if args.record == "activity" and args.sandbox:
         parser.error("--record activity needs unsandboxed workflows: leave out --sandbox")
+    if args.record == "activity" and getattr(args, "worker_process", False):
+        parser.error("--record activity needs the worker in the bench process: leave out --worker-process")
 
 
 def add_server_flags(parser: argparse.ArgumentParser) -> None:

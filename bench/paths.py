@@ -8,7 +8,10 @@ All three run the same steps on the same kind of case."""
 
 from __future__ import annotations
 
+import argparse
 import asyncio
+import contextlib
+import subprocess
 import uuid
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -20,14 +23,16 @@ from api.usecases.actors import User
 from api.usecases.case_commands import CaseCommands
 from api.usecases.case_workflows import send, signed
 from bench import bare
-from bench.environment import wait_until
+from bench.environment import Fatal, wait_until, worker_processes
 from bench.http import LeanClient
 from bench.measure import CpuProbe, Run, drive, gather_limited, settled
 from persistence.db import Database
 from persistence.open import open_database
+from runtime import signing
 from runtime.settings import Settings, TokenUser
 from runtime.signing import SigningKeys
 from runtime.temporal import connect, register_search_attributes
+from worker.main import build_worker
 from workflows import search_attributes
 from workflows.messages import TransitionRequest
 
@@ -136,3 +141,33 @@ async def connected(workdir: Path, address: str, database_url: str) -> tuple[Set
     client = await wait_until(lambda: connect(settings), "Temporal dev server")
     await register_search_attributes(client, settings.temporal_namespace, search_attributes.ALL)
     return settings, client, open_database(settings)
+
+
+async def start_workers(
+    stack: contextlib.AsyncExitStack,
+    args: argparse.Namespace,
+    settings: Settings,
+    client: Client,
+    db: Database,
+    bare_queue: str | None,
+    probe: CpuProbe,
+) -> list[subprocess.Popen]:
+    """Fahrplan's worker and, with `bare_queue`, the bare path's: in this process beside the
+    clients (the default), or each in a process of its own as in production (--worker-process).
+    Returns the processes to watch (none in this process)."""
+    if args.worker_process:
+        return stack.enter_context(worker_processes(settings, bare_queue, args.sandbox, probe))
+    keys = signing.keys_from_settings(settings)
+    await stack.enter_async_context(
+        build_worker(client, db, settings.task_queue, sandboxed=args.sandbox, signing_keys=keys)
+    )
+    if bare_queue is not None:
+        await stack.enter_async_context(bare.bare_worker(client, bare_queue, args.sandbox))
+    return []
+
+
+def alive(procs: list[subprocess.Popen]) -> None:
+    """Refuses to wait on for a worker process that has exited."""
+    for proc in procs:
+        if proc.poll() is not None:
+            raise Fatal(f"a worker process ({proc.args[-1]}) exited with code {proc.returncode}")

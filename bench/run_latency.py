@@ -14,7 +14,7 @@ import uuid
 from pathlib import Path
 
 from api.usecases import UseCases
-from bench import bare, server_counters
+from bench import server_counters
 from bench.environment import (
     Fatal,
     api_subprocess,
@@ -28,15 +28,16 @@ from bench.flags import (
     add_record_flag,
     add_sandbox_flag,
     add_server_flags,
+    add_worker_process_flag,
     check_record_flag,
     path_names,
+    workers_described,
 )
 from bench.http import LeanClient
 from bench.measure import CpuProbe, Run
-from bench.paths import BarePath, FahrplanPath, UseCasePath, WorkflowPath, connected
+from bench.paths import BarePath, FahrplanPath, UseCasePath, WorkflowPath, alive, connected, start_workers
 from bench.record_variant import recording
 from runtime import heap, signing
-from worker.main import build_worker
 
 LEVELS = (1, 20)  # concurrent clients (--levels)
 # Timed transitions per path (--samples): at several clients the slowest 1 % come from a few
@@ -86,22 +87,14 @@ async def bench(
         with api_subprocess(settings, api_port, workdir) as api_process:
             probe.pids["api"] = api_process.pid
             http = LeanClient("127.0.0.1", api_port, "/api/v1")
-            async with (
-                build_worker(
-                    client,
-                    db,
-                    settings.task_queue,
-                    sandboxed=args.sandbox,
-                    signing_keys=signing.keys_from_settings(settings),
-                ),
-                bare.bare_worker(client, paths["bare"].task_queue, args.sandbox),
-                contextlib.AsyncExitStack() as cleanup,
-            ):
+            async with contextlib.AsyncExitStack() as cleanup:
+                watched = await start_workers(cleanup, args, settings, client, db, paths["bare"].task_queue, probe)
                 cleanup.push_async_callback(http.aclose)
 
                 async def api_ready() -> None:
                     if api_process.poll() is not None:
                         raise Fatal(f"the API process exited with code {api_process.returncode}")
+                    alive(watched)
                     (await http.get("/healthz")).raise_for_status()
 
                 await wait_until(api_ready, "API")
@@ -232,6 +225,7 @@ def main(argv: list[str] | None = None) -> int:
         '({"1": {"bare": [...], "fahrplan": [...]}, ...}): where the slow samples fall',
     )
     add_sandbox_flag(parser)
+    add_worker_process_flag(parser)
     add_server_flags(parser)
     add_record_flag(parser)
     add_bare_variant_flag(parser)
@@ -252,7 +246,7 @@ def main(argv: list[str] | None = None) -> int:
     heap.settle()  # this process hosts the worker: set up like `fahrplan worker`
     with environment(args, "fahrplan-latency-") as env, recording(args.record):
         print(
-            f"setup: {env.described}; api subprocess (uvicorn), worker and clients in-process, "
+            f"setup: {env.described}; api subprocess (uvicorn), {workers_described(args)}, "
             f"{'sandboxed' if args.sandbox else 'unsandboxed'} workflows; bare path {args.bare_variant}; "
             f"record_transition as {args.record}; paths {','.join(driven(args.also))}; "
             f"levels C={'/'.join(map(str, args.levels))}; "

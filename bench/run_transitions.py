@@ -16,7 +16,7 @@ import uvicorn
 
 from api.app import create_app
 from api.usecases import UseCases
-from bench import bare, server_counters
+from bench import server_counters
 from bench.environment import (
     Fatal,
     api_subprocess,
@@ -30,16 +30,17 @@ from bench.flags import (
     add_record_flag,
     add_sandbox_flag,
     add_server_flags,
+    add_worker_process_flag,
     check_record_flag,
     path_names,
+    workers_described,
 )
 from bench.http import LeanClient
 from bench.measure import CpuProbe, Run
-from bench.paths import BarePath, FahrplanPath, UseCasePath, WorkflowPath, connected
+from bench.paths import BarePath, FahrplanPath, UseCasePath, WorkflowPath, alive, connected, start_workers
 from bench.record_variant import recording
 from runtime import heap, signing
 from runtime.http_server import server_config
-from worker.main import build_worker
 
 PATHS = ("bare", "workflow", "usecase", "fahrplan")  # the order of the output
 
@@ -65,17 +66,8 @@ async def bench(
             server.install_signal_handlers = lambda: None  # type: ignore[method-assign]
         try:
             async with contextlib.AsyncExitStack() as workers:
-                await workers.enter_async_context(
-                    build_worker(
-                        client,
-                        db,
-                        settings.task_queue,
-                        sandboxed=args.sandbox,
-                        signing_keys=signing.keys_from_settings(settings),
-                    )
-                )
-                if "bare" in paths:
-                    await workers.enter_async_context(bare.bare_worker(client, paths["bare"].task_queue, args.sandbox))
+                bare_queue = paths["bare"].task_queue if "bare" in paths else None
+                watched = await start_workers(workers, args, settings, client, db, bare_queue, probe)
                 http = LeanClient("127.0.0.1", api_port, "/api/v1")
                 workers.push_async_callback(http.aclose)
                 serving = asyncio.create_task(server.serve()) if server else None
@@ -83,6 +75,7 @@ async def bench(
                 async def api_ready() -> None:
                     if api_process is not None and api_process.poll() is not None:
                         raise Fatal(f"the API process exited with code {api_process.returncode}")
+                    alive(watched)
                     (await http.get("/healthz")).raise_for_status()
 
                 await wait_until(api_ready, "API")
@@ -121,7 +114,7 @@ def main(argv: list[str] | None = None) -> int:
         "--api",
         choices=("subprocess", "inprocess"),
         default="subprocess",
-        help="where uvicorn serves the API (the worker always runs in the bench process)",
+        help="where uvicorn serves the API (the workers: --worker-process)",
     )
     parser.add_argument(
         "--db-file",
@@ -137,6 +130,7 @@ def main(argv: list[str] | None = None) -> int:
         help="run the dev server in memory instead (faster server, a harder bar for the ratio)",
     )
     add_sandbox_flag(parser)
+    add_worker_process_flag(parser)
     add_server_flags(parser)
     add_record_flag(parser)
     parser.add_argument(
@@ -165,7 +159,7 @@ def main(argv: list[str] | None = None) -> int:
     heap.settle()  # this process hosts the worker: set up like `fahrplan worker`
     with environment(args, "fahrplan-bench-") as env, recording(args.record):
         print(
-            f"setup: {env.described}; api {args.api} (uvicorn), worker in-process, "
+            f"setup: {env.described}; api {args.api} (uvicorn), {workers_described(args)}, "
             f"{'sandboxed' if args.sandbox else 'unsandboxed'} workflows; bare path {args.bare_variant}; "
             f"record_transition as {args.record}; "
             f"N={args.cases} M={args.transitions} C={args.concurrency} rounds={args.rounds}; {os.cpu_count()} cpus",

@@ -1,0 +1,80 @@
+"""`--worker-process`: the benches run each path's worker in a process of its own, as in
+production, instead of in the bench process beside the clients (bench/README.md)."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import contextlib
+import subprocess
+import sys
+import uuid
+
+import pytest
+from temporalio.api.enums.v1 import TaskQueueType
+from temporalio.api.taskqueue.v1 import TaskQueue
+from temporalio.api.workflowservice.v1 import DescribeTaskQueueRequest
+from temporalio.client import Client
+
+from bench import bare, run_latency, run_transitions
+from bench.environment import Fatal, dev_server, fresh_database, wait_until
+from bench.flags import workers_described
+from bench.measure import CpuProbe
+from bench.paths import alive, connected, start_workers
+
+
+async def polled_by(client: Client, task_queue: str) -> list[str]:
+    """The identities of the workers polling the queue's workflow tasks."""
+    request = DescribeTaskQueueRequest(
+        namespace=client.namespace,
+        task_queue=TaskQueue(name=task_queue),
+        task_queue_type=TaskQueueType.TASK_QUEUE_TYPE_WORKFLOW,
+    )
+    return [poller.identity for poller in (await client.workflow_service.describe_task_queue(request)).pollers]
+
+
+async def test_each_paths_worker_runs_in_a_process_of_its_own(tmp_path):
+    with dev_server(tmp_path, None) as (address, _), fresh_database(None, tmp_path) as url:
+        settings, client, db = await connected(tmp_path, address, url)
+        probe, bare_queue = CpuProbe({}), f"bare-test-{uuid.uuid4().hex[:8]}"
+        args = argparse.Namespace(worker_process=True, sandbox=False)
+        try:
+            async with contextlib.AsyncExitStack() as stack:
+                procs = await start_workers(stack, args, settings, client, db, bare_queue, probe)
+                assert probe.pids == {"worker": procs[0].pid, "bare-worker": procs[1].pid}
+                handle = await bare.start_case(client, bare_queue)
+                await asyncio.wait_for(bare.fire(handle, 7), 60)  # answered by the bare worker's process
+
+                async def fahrplan_polls() -> None:
+                    alive(procs)
+                    identities = await polled_by(client, settings.task_queue)
+                    assert any(identity.startswith(f"{procs[0].pid}@") for identity in identities), identities
+
+                await wait_until(fahrplan_polls, "Fahrplan's worker")
+                await handle.signal(bare.BareCase.finish)
+                assert await handle.result() == 7
+            assert all(proc.poll() is not None for proc in procs)  # stopped with the bench
+            assert probe.pids == {}
+        finally:
+            await db.dispose()
+
+
+def test_a_worker_process_that_has_exited_ends_the_wait():
+    done = subprocess.Popen([sys.executable, "-c", "raise SystemExit(3)"])
+    done.wait()
+    with pytest.raises(Fatal, match="exited with code 3"):
+        alive([done])
+
+
+def test_the_setup_line_says_where_the_workers_run():
+    assert workers_described(argparse.Namespace(worker_process=False)) == "workers in the bench process"
+    assert workers_described(argparse.Namespace(worker_process=True)) == "workers in processes of their own"
+
+
+@pytest.mark.parametrize("bench", [run_transitions, run_latency])
+def test_the_regular_activity_variant_needs_the_worker_in_the_bench_process(bench, capsys):
+    # `--record activity` patches this process's workflows; a worker of its own would not see it.
+    with pytest.raises(SystemExit) as refused:
+        bench.main(["--record", "activity", "--worker-process"])
+    assert refused.value.code == 2
+    assert "--record activity needs the worker in the bench process" in capsys.readouterr().err
