@@ -167,7 +167,7 @@ async def start_workers(
 
 
 def alive(procs: list[subprocess.Popen]) -> None:
-    """Refuses to wait on for a worker process that has exited."""
+    """Fatal once a worker process has exited: waiting longer for it would not help."""
     for proc in procs:
         if proc.poll() is not None:
             raise Fatal(f"a worker process ({proc.args[-1]}) exited with code {proc.returncode}")

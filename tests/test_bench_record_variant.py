@@ -45,12 +45,20 @@ def test_the_variant_is_undone_when_the_bench_fails():
 
 
 @pytest.mark.parametrize("bench", [run_transitions, run_latency])
-def test_activity_in_the_sandbox_is_refused_before_anything_starts(bench, capsys):
-    # The sandbox re-imports the workflows and would silently measure the local activity.
+@pytest.mark.parametrize(
+    ("flag", "refusal"),
+    [
+        ("--sandbox", "--record activity needs unsandboxed workflows"),
+        ("--worker-process", "--record activity needs the worker in the bench process"),
+    ],
+)
+def test_activity_where_the_patch_does_not_reach_is_refused_before_anything_starts(bench, flag, refusal, capsys):
+    # The sandbox re-imports the workflows, and a worker of its own process (--worker-process) never
+    # sees this process's patch: either would silently measure the local activity.
     with pytest.raises(SystemExit) as refused:
-        bench.main(["--record", "activity", "--sandbox"])
+        bench.main(["--record", "activity", flag])
     assert refused.value.code == 2
-    assert "--record activity needs unsandboxed workflows" in capsys.readouterr().err
+    assert refusal in capsys.readouterr().err
 
 
 @pytest.mark.parametrize("bench", [run_transitions, run_latency])

@@ -16,7 +16,7 @@ from temporalio.api.taskqueue.v1 import TaskQueue
 from temporalio.api.workflowservice.v1 import DescribeTaskQueueRequest
 from temporalio.client import Client
 
-from bench import bare, run_latency, run_transitions
+from bench import bare
 from bench.environment import Fatal, dev_server, fresh_database, wait_until
 from bench.flags import workers_described
 from bench.measure import CpuProbe
@@ -69,12 +69,3 @@ def test_a_worker_process_that_has_exited_ends_the_wait():
 def test_the_setup_line_says_where_the_workers_run():
     assert workers_described(argparse.Namespace(worker_process=False)) == "workers in the bench process"
     assert workers_described(argparse.Namespace(worker_process=True)) == "workers in processes of their own"
-
-
-@pytest.mark.parametrize("bench", [run_transitions, run_latency])
-def test_the_regular_activity_variant_needs_the_worker_in_the_bench_process(bench, capsys):
-    # `--record activity` patches this process's workflows; a worker of its own would not see it.
-    with pytest.raises(SystemExit) as refused:
-        bench.main(["--record", "activity", "--worker-process"])
-    assert refused.value.code == 2
-    assert "--record activity needs the worker in the bench process" in capsys.readouterr().err
