@@ -42,6 +42,25 @@ def free_port() -> int:
         return s.getsockname()[1]
 
 
+def checkout_pythonpath() -> str:
+    """PYTHONPATH for a child process: this checkout first, then what the caller had."""
+    return os.pathsep.join(filter(None, [str(ROOT), os.environ.get("PYTHONPATH")]))
+
+
+@contextlib.contextmanager
+def logged_process(
+    argv: Sequence[str], log_file: Path, env: dict[str, str] | None = None, cwd: Path | None = None, grace: float = 10
+) -> Iterator[subprocess.Popen]:
+    """A child process in a session of its own, its output appended to `log_file`; stopped on exit
+    (SIGTERM, then SIGKILL after `grace` seconds)."""
+    with open(log_file, "ab") as log:
+        proc = subprocess.Popen(argv, env=env, cwd=cwd, stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
+    try:
+        yield proc
+    finally:
+        stop_process(proc, grace)
+
+
 def stop_process(proc: subprocess.Popen, grace: float = 10) -> None:
     if proc.poll() is None:
         proc.terminate()
@@ -75,12 +94,8 @@ def dev_server(
         transfer_poll_rps=transfer_poll_rps,
         extra=metrics,
     )
-    with open(workdir / "temporal.log", "ab") as log:
-        proc = subprocess.Popen(command, stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
-    try:
+    with logged_process(command, workdir / "temporal.log") as proc:
         yield f"127.0.0.1:{port}", proc.pid
-    finally:
-        stop_process(proc)
 
 
 @contextlib.contextmanager
@@ -120,21 +135,11 @@ def api_subprocess(settings: Settings, port: int, workdir: Path) -> Iterator[sub
         "FAHRPLAN_TASK_QUEUE": settings.task_queue,
         "FAHRPLAN_DATA_DIR": str(workdir),
         "FAHRPLAN_UPDATE_TIMEOUT_SECONDS": str(settings.update_timeout_seconds),
-        "PYTHONPATH": os.pathsep.join(filter(None, [str(ROOT), os.environ.get("PYTHONPATH")])),
+        "PYTHONPATH": checkout_pythonpath(),
     }
-    with open(workdir / "api.log", "ab") as log:
-        proc = subprocess.Popen(
-            [sys.executable, "-m", "bench.environment", str(port)],
-            env=env,
-            cwd=workdir,
-            stdout=log,
-            stderr=subprocess.STDOUT,
-            start_new_session=True,
-        )
-    try:
+    argv = [sys.executable, "-m", "bench.environment", str(port)]
+    with logged_process(argv, workdir / "api.log", env, workdir) as proc:
         yield proc
-    finally:
-        stop_process(proc)
 
 
 @dataclass
@@ -227,12 +232,8 @@ def dev_server_with_ui(workdir: Path) -> Iterator[tuple[str, str, int]]:
     """Like dev_server, but file-backed (like `make run`) and with the UI."""
     port, ui_port = free_port(), free_port()
     command = start_dev_command("127.0.0.1", port, db_file=workdir / "temporal.db", ui_port=ui_port)
-    with open(workdir / "temporal.log", "ab") as log:
-        proc = subprocess.Popen(command, stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
-    try:
+    with logged_process(command, workdir / "temporal.log") as proc:
         yield f"127.0.0.1:{port}", f"http://127.0.0.1:{ui_port}", proc.pid
-    finally:
-        stop_process(proc)
 
 
 @contextlib.contextmanager
@@ -241,14 +242,8 @@ def fahrplan_process(
 ) -> Iterator[subprocess.Popen]:
     """`fahrplan worker` or `fahrplan api` as its own OS process, configured from FAHRPLAN_*; logs to NAME.log."""
     binary = str(Path(sys.executable).parent / "fahrplan")
-    with open(workdir / f"{name or command}.log", "ab") as log:
-        proc = subprocess.Popen(
-            [binary, command], env=env, cwd=workdir, stdout=log, stderr=subprocess.STDOUT, start_new_session=True
-        )
-    try:
+    with logged_process([binary, command], workdir / f"{name or command}.log", env, workdir, grace=40) as proc:
         yield proc
-    finally:
-        stop_process(proc, grace=40)
 
 
 def fahrplan_env(settings: Settings, api_port: int, max_cached: int | None) -> dict[str, str]:
@@ -274,7 +269,7 @@ def worker_processes(
     `bare_queue`, the bare path's as `python -m bench.bare_process`, each in its own process; their
     pids join the probe as "worker" and "bare-worker"."""
     env = fahrplan_env(settings, 0, None) | {
-        "PYTHONPATH": os.pathsep.join(filter(None, [str(ROOT), os.environ.get("PYTHONPATH")])),
+        "PYTHONPATH": checkout_pythonpath(),
         "FAHRPLAN_WORKFLOW_SANDBOX": "true" if sandboxed else "false",
         "FAHRPLAN_WORKER_METRICS_PORT": str(free_port()),
         "FAHRPLAN_TEMPORAL_METRICS_PORT": str(free_port()),
@@ -283,16 +278,8 @@ def worker_processes(
         procs = {"worker": stack.enter_context(fahrplan_process("worker", env, settings.data_dir))}
         if bare_queue is not None:
             bare_env = env | {"FAHRPLAN_TASK_QUEUE": bare_queue, "FAHRPLAN_TEMPORAL_METRICS_PORT": "0"}
-            with open(settings.data_dir / "bare-worker.log", "ab") as log:
-                procs["bare-worker"] = subprocess.Popen(
-                    [sys.executable, "-m", "bench.bare_process"],
-                    env=bare_env,
-                    cwd=settings.data_dir,
-                    stdout=log,
-                    stderr=subprocess.STDOUT,
-                    start_new_session=True,
-                )
-            stack.callback(stop_process, procs["bare-worker"])
+            argv, log_file = [sys.executable, "-m", "bench.bare_process"], settings.data_dir / "bare-worker.log"
+            procs["bare-worker"] = stack.enter_context(logged_process(argv, log_file, bare_env, settings.data_dir))
         probe.pids.update({name: proc.pid for name, proc in procs.items()})
         try:
             yield list(procs.values())

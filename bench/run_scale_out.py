@@ -15,8 +15,8 @@ from pathlib import Path
 from temporalio.client import Client
 
 from bench.environment import (
-    ROOT,
     Fatal,
+    checkout_pythonpath,
     environment,
     fahrplan_env,
     fahrplan_process,
@@ -78,7 +78,7 @@ async def deployment(
     """K `fahrplan worker` and K `fahrplan api` processes on one fresh task queue; their pids join the probe."""
     queue = f"fahrplan-scale-out-{k}-{uuid.uuid4().hex[:8]}"
     base = fahrplan_env(settings.model_copy(update={"task_queue": queue}), 0, None)
-    base["PYTHONPATH"] = os.pathsep.join(filter(None, [str(ROOT), os.environ.get("PYTHONPATH")]))  # this checkout
+    base["PYTHONPATH"] = checkout_pythonpath()
     api_ports = [free_port() for _ in range(k)]
     with contextlib.ExitStack() as stack:
         procs = {}
