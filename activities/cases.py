@@ -133,18 +133,25 @@ TASK_COLUMNS = ("case_id", "sequence", "kind", "role", "title", "priority", "vor
 OPEN_TASKS = Prepared(insert(_tasks).values({name: bindparam(name) for name in (*TASK_COLUMNS, "created_at")}))
 LETTER_COLUMNS = ("case_id", "sequence", "template", "channel", "subject", "body", "status", "created_at")
 ADD_LETTERS = Prepared(insert(_outbox).values({name: bindparam(name) for name in LETTER_COLUMNS}))
+PERSON_FIELDS = ("vorname", "nachname", "strasse", "plz", "ort", "geburtsdatum")
 PERSON_ROW = Prepared(
-    select(*(_people.c[name] for name in ("vorname", "nachname", "strasse", "plz", "ort", "geburtsdatum"))).where(
-        _people.c.person_id == bindparam("person_id")
-    )
+    select(*(_people.c[name] for name in PERSON_FIELDS)).where(_people.c.person_id == bindparam("person_id"))
 )
-RECENT_EVENTS = Prepared(
+_recent = (
     select(
         _events.c.sequence, _events.c.occurred_at, _events.c.trigger, _events.c.role, _events.c.actor, _events.c.comment
     )
     .where(_events.c.case_id == bindparam("case_id"))
     .order_by(_events.c.sequence.desc())
     .limit(HISTORY_IN_LETTERS)
+    .subquery("recent")
+)
+# A letter's recent history (R13) and its addressee in one statement: each of the last events with
+# the person's row beside it (none: no person, or an unknown id). One round trip fewer per letter.
+LETTER_CONTEXT = Prepared(
+    select(*_recent.c, _people.c.person_id.label("person_found"), *(_people.c[name] for name in PERSON_FIELDS))
+    .select_from(_recent.outerjoin(_people, _people.c.person_id == bindparam("person_id")))
+    .order_by(_recent.c.sequence.desc())
 )
 
 
@@ -310,8 +317,14 @@ class CaseActivities:
         )
 
     def _letter_context(self, session: Session, case, rec: TransitionRecord, dumped: dict[str, Any]) -> dict[str, Any]:
-        person = PERSON_ROW.first(session, {"person_id": case.person_id}) if case.person_id else None
-        history = RECENT_EVENTS.all(session, {"case_id": rec.case_id})
+        # The case's events include this one (appended, or the start found recorded): never empty.
+        history = LETTER_CONTEXT.all(session, {"case_id": rec.case_id, "person_id": case.person_id})
+        if history:
+            found = history[0]
+            person = {name: getattr(found, name) for name in PERSON_FIELDS} if found.person_found else None
+        else:  # defensive: without an event the person alone
+            row = PERSON_ROW.first(session, {"person_id": case.person_id}) if case.person_id else None
+            person = row._asdict() if row is not None else None
         declared = PROCESSES.get(rec.process)
         policy = rec.policy or (self._policy(session, case.policy_id) if case.policy_id else None) or Policy()
         return {
@@ -509,12 +522,12 @@ def _letter(rec: TransitionRecord, template: str, context: dict[str, Any]) -> di
 
 
 def _person(person) -> dict[str, Any]:
-    """The letter's addressee from a PERSON_ROW row (None: unknown or erased)."""
-    return dict(UNKNOWN_PERSON) if person is None else person._asdict()
+    """The letter's addressee from the person's columns (None: unknown or erased)."""
+    return dict(UNKNOWN_PERSON) if person is None else person
 
 
 def _history_item(process: str, event) -> dict[str, Any]:
-    """One line of the recent history (R13) from a RECENT_EVENTS row."""
+    """One line of the recent history (R13) from a LETTER_CONTEXT row."""
     return {
         "sequence": event.sequence,
         "occurred_at": as_utc(event.occurred_at),

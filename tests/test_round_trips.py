@@ -23,7 +23,7 @@ from persistence.db import Database
 from tests.api_fixtures import go, new_case
 from tests.dbfixtures import TEST_AUDIT_KEYS, add_person
 from tests.round_trips import counted
-from tests.test_activities import TERMIN, record, start
+from tests.test_activities import TERMIN, record, start, termin
 
 POSTGRESQL = pytest.mark.parametrize("database_url", ["postgresql"], indirect=True)
 
@@ -137,3 +137,16 @@ async def test_record_transition_makes_eight_round_trips(database, monkeypatch):
     with counted(monkeypatch) as trips:  # a retry: BEGIN, the row and head, its event found and compared, COMMIT
         assert not (await acts.record_transition(step)).written
     assert len(trips) == 5, trips
+
+
+@POSTGRESQL
+async def test_a_transition_with_a_letter_makes_ten_round_trips(database, monkeypatch):
+    """The eight above, the letter's recent history with its addressee in one statement (the
+    person and the events read apart before: eleven), and the letter."""
+    acts = CaseActivities(database)
+    case_id = "rt-" + uuid.uuid4().hex[:8]
+    await acts.record_transition(start(case_id, await add_person(database)))
+    await acts.record_transition(record(case_id, 1, "an_clearing_uebergeben", "antrag_eingegangen", "clearing_offen"))
+    with counted(monkeypatch) as trips:
+        assert (await acts.record_transition(termin(case_id, 2))).written
+    assert len(trips) == 10, trips
