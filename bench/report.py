@@ -11,9 +11,9 @@ gave its ratio exits 0 whatever the ratios are, 1 when one failed.
         [--benches transitions,latency,scale_out,scale,people] [--logs DIR] [--quick]
 
 Without --database-url only SQLite is measured, and scale_out (PostgreSQL only) is left out.
-The whole set on both databases took 35 minutes on two cores (2026-12-06); the latency bench's
-larger default (12 instead of 3-4 minutes a database) makes that an estimated 50; --quick runs
-every bench with small sizes (a few minutes), to see that they all run, not to measure.
+The whole set on both databases took 40 minutes on two cores (2026-12-07, the latency bench
+11 of them a database); --quick runs every bench with small sizes (a few minutes), to see that
+they all run, not to measure.
 """
 
 from __future__ import annotations
