@@ -134,9 +134,6 @@ OPEN_TASKS = Prepared(insert(_tasks).values({name: bindparam(name) for name in (
 LETTER_COLUMNS = ("case_id", "sequence", "template", "channel", "subject", "body", "status", "created_at")
 ADD_LETTERS = Prepared(insert(_outbox).values({name: bindparam(name) for name in LETTER_COLUMNS}))
 PERSON_FIELDS = ("vorname", "nachname", "strasse", "plz", "ort", "geburtsdatum")
-PERSON_ROW = Prepared(
-    select(*(_people.c[name] for name in PERSON_FIELDS)).where(_people.c.person_id == bindparam("person_id"))
-)
 _recent = (
     select(
         _events.c.sequence, _events.c.occurred_at, _events.c.trigger, _events.c.role, _events.c.actor, _events.c.comment
@@ -317,14 +314,10 @@ class CaseActivities:
         )
 
     def _letter_context(self, session: Session, case, rec: TransitionRecord, dumped: dict[str, Any]) -> dict[str, Any]:
-        # The case's events include this one (appended, or the start found recorded): never empty.
+        # Never empty: this event was appended in the transaction, or the start was found recorded.
         history = LETTER_CONTEXT.all(session, {"case_id": rec.case_id, "person_id": case.person_id})
-        if history:
-            found = history[0]
-            person = {name: getattr(found, name) for name in PERSON_FIELDS} if found.person_found else None
-        else:  # defensive: without an event the person alone
-            row = PERSON_ROW.first(session, {"person_id": case.person_id}) if case.person_id else None
-            person = row._asdict() if row is not None else None
+        newest = history[0]
+        person = {name: getattr(newest, name) for name in PERSON_FIELDS} if newest.person_found else None
         declared = PROCESSES.get(rec.process)
         policy = rec.policy or (self._policy(session, case.policy_id) if case.policy_id else None) or Policy()
         return {

@@ -10,7 +10,7 @@ import pytest
 from sqlalchemy import create_engine, event
 from sqlalchemy.orm import Session
 
-from activities.cases import CASE_AND_HEAD, LETTER_CONTEXT, PERSON_ROW
+from activities.cases import CASE_AND_HEAD, LETTER_CONTEXT
 from api.usecases.actors import User
 from api.usecases.case_commands import CASE_WITH_PERSON
 from api.usecases.tasks import CASE_OPEN_TASKS, inbox_query
@@ -32,7 +32,6 @@ STATEMENTS = {
     "the case and its person": (CASE_WITH_PERSON, {"b_case_id": "c-1"}),
     "the audit trail's head": (audit.HEAD, {"case_id": "c-1"}),
     "the read-model row with its head": (CASE_AND_HEAD, {"case_id": "c-1"}),
-    "a letter's person": (PERSON_ROW, {"person_id": "p-1"}),
     "a letter's history and person": (LETTER_CONTEXT, {"case_id": "c-1", "person_id": "p-1"}),
 }
 
