@@ -19,7 +19,7 @@ import sys
 import tempfile
 import time
 import uuid
-from collections.abc import Awaitable, Callable, Iterator, Sequence
+from collections.abc import Awaitable, Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -59,6 +59,29 @@ def logged_process(
         yield proc
     finally:
         stop_process(proc, grace)
+
+
+def alive(procs: Mapping[str, subprocess.Popen]) -> None:
+    """Fatal once one of the named processes has exited: waiting longer for it would not help."""
+    for name, proc in procs.items():
+        if proc.poll() is not None:
+            raise Fatal(f"{name} exited with code {proc.returncode}")
+
+
+@contextlib.contextmanager
+def probed(probe: CpuProbe, procs: Mapping[str, subprocess.Popen]) -> Iterator[None]:
+    """The processes' CPU counted under their names while the block runs."""
+    probe.pids.update({name: proc.pid for name, proc in procs.items()})
+    try:
+        yield
+    finally:
+        for name in procs:
+            probe.pids.pop(name, None)
+
+
+def metrics_ports() -> dict[str, str]:
+    """A worker's metrics on, as in production, on ports of its own."""
+    return {"FAHRPLAN_WORKER_METRICS_PORT": str(free_port()), "FAHRPLAN_TEMPORAL_METRICS_PORT": str(free_port())}
 
 
 def stop_process(proc: subprocess.Popen, grace: float = 10) -> None:
@@ -264,28 +287,20 @@ def fahrplan_env(settings: Settings, api_port: int, max_cached: int | None) -> d
 @contextlib.contextmanager
 def worker_processes(
     settings: Settings, bare_queue: str | None, sandboxed: bool, probe: CpuProbe
-) -> Iterator[list[subprocess.Popen]]:
+) -> Iterator[dict[str, subprocess.Popen]]:
     """Fahrplan's worker as `fahrplan worker` (metrics on, as in production) and, with a
     `bare_queue`, the bare path's as `python -m bench.bare_process`, each in its own process; their
     pids join the probe as "worker" and "bare-worker"."""
-    env = fahrplan_env(settings, 0, None) | {
-        "PYTHONPATH": checkout_pythonpath(),
-        "FAHRPLAN_WORKFLOW_SANDBOX": "true" if sandboxed else "false",
-        "FAHRPLAN_WORKER_METRICS_PORT": str(free_port()),
-        "FAHRPLAN_TEMPORAL_METRICS_PORT": str(free_port()),
-    }
+    env = fahrplan_env(settings, 0, None) | metrics_ports()
+    env |= {"PYTHONPATH": checkout_pythonpath(), "FAHRPLAN_WORKFLOW_SANDBOX": "true" if sandboxed else "false"}
     with contextlib.ExitStack() as stack:
         procs = {"worker": stack.enter_context(fahrplan_process("worker", env, settings.data_dir))}
         if bare_queue is not None:
             bare_env = env | {"FAHRPLAN_TASK_QUEUE": bare_queue, "FAHRPLAN_TEMPORAL_METRICS_PORT": "0"}
             argv, log_file = [sys.executable, "-m", "bench.bare_process"], settings.data_dir / "bare-worker.log"
             procs["bare-worker"] = stack.enter_context(logged_process(argv, log_file, bare_env, settings.data_dir))
-        probe.pids.update({name: proc.pid for name, proc in procs.items()})
-        try:
-            yield list(procs.values())
-        finally:
-            for name in procs:
-                probe.pids.pop(name, None)
+        with probed(probe, procs):
+            yield procs
 
 
 def interruptible(main: Callable[[], int]) -> int:

@@ -23,7 +23,7 @@ from api.usecases.actors import User
 from api.usecases.case_commands import CaseCommands
 from api.usecases.case_workflows import send, signed
 from bench import bare
-from bench.environment import Fatal, wait_until, worker_processes
+from bench.environment import wait_until, worker_processes
 from bench.http import LeanClient
 from bench.measure import CpuProbe, Run, drive, gather_limited, settled
 from persistence.db import Database
@@ -151,10 +151,10 @@ async def start_workers(
     db: Database,
     bare_queue: str | None,
     probe: CpuProbe,
-) -> list[subprocess.Popen]:
+) -> dict[str, subprocess.Popen]:
     """Fahrplan's worker and, with `bare_queue`, the bare path's: in this process beside the
     clients (the default), or each in a process of its own as in production (--worker-process).
-    Returns the processes to watch (none in this process)."""
+    Returns the processes to watch by name (none in this process)."""
     if args.worker_process:
         return stack.enter_context(worker_processes(settings, bare_queue, args.sandbox, probe))
     keys = signing.keys_from_settings(settings)
@@ -163,11 +163,4 @@ async def start_workers(
     )
     if bare_queue is not None:
         await stack.enter_async_context(bare.bare_worker(client, bare_queue, args.sandbox))
-    return []
-
-
-def alive(procs: list[subprocess.Popen]) -> None:
-    """Fatal once a worker process has exited: waiting longer for it would not help."""
-    for proc in procs:
-        if proc.poll() is not None:
-            raise Fatal(f"a worker process ({proc.args[-1]}) exited with code {proc.returncode}")
+    return {}

@@ -16,7 +16,7 @@ from pathlib import Path
 from api.usecases import UseCases
 from bench import server_counters
 from bench.environment import (
-    Fatal,
+    alive,
     api_subprocess,
     environment,
     free_port,
@@ -35,7 +35,7 @@ from bench.flags import (
 )
 from bench.http import LeanClient
 from bench.measure import CpuProbe, Run
-from bench.paths import BarePath, FahrplanPath, UseCasePath, WorkflowPath, alive, connected, start_workers
+from bench.paths import BarePath, FahrplanPath, UseCasePath, WorkflowPath, connected, start_workers
 from bench.record_variant import recording
 from runtime import heap, signing
 
@@ -88,12 +88,11 @@ async def bench(
             probe.pids["api"] = api_process.pid
             http = LeanClient("127.0.0.1", api_port, "/api/v1")
             async with contextlib.AsyncExitStack() as cleanup:
-                watched = await start_workers(cleanup, args, settings, client, db, paths["bare"].task_queue, probe)
+                workers = await start_workers(cleanup, args, settings, client, db, paths["bare"].task_queue, probe)
+                watched = {"the API process": api_process, **workers}
                 cleanup.push_async_callback(http.aclose)
 
                 async def api_ready() -> None:
-                    if api_process.poll() is not None:
-                        raise Fatal(f"the API process exited with code {api_process.returncode}")
                     alive(watched)
                     (await http.get("/healthz")).raise_for_status()
 

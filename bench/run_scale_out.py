@@ -15,13 +15,15 @@ from pathlib import Path
 from temporalio.client import Client
 
 from bench.environment import (
-    Fatal,
+    alive,
     checkout_pythonpath,
     environment,
     fahrplan_env,
     fahrplan_process,
     free_port,
     interruptible,
+    metrics_ports,
+    probed,
     wait_until,
 )
 from bench.http import LeanClient
@@ -83,10 +85,7 @@ async def deployment(
     with contextlib.ExitStack() as stack:
         procs = {}
         for i in range(k):  # metrics on, as in production, each worker on its own ports
-            env = base | {
-                "FAHRPLAN_WORKER_METRICS_PORT": str(free_port()),
-                "FAHRPLAN_TEMPORAL_METRICS_PORT": str(free_port()),
-            }
+            env = base | metrics_ports()
             procs[f"worker{i}"] = stack.enter_context(fahrplan_process("worker", env, workdir, f"worker{i}-of-{k}"))
         for i, port in enumerate(api_ports):
             env = base | {"FAHRPLAN_API_PORT": str(port), "FAHRPLAN_WORKER_METRICS_PORT": "0"}
@@ -95,18 +94,14 @@ async def deployment(
         try:
 
             async def ready() -> None:
-                for name, proc in procs.items():
-                    if proc.poll() is not None:
-                        raise Fatal(f"{name} (of {k}) exited with code {proc.returncode}")
+                alive({f"{name} (of {k})": proc for name, proc in procs.items()})
                 for http in https:
                     (await http.get("/healthz")).raise_for_status()
 
             await wait_until(ready, f"{k} APIs", seconds=90)
-            probe.pids.update({name: proc.pid for name, proc in procs.items()})
-            yield SplitPath([FahrplanPath(http, probe, client) for http in https], probe, client)
+            with probed(probe, procs):
+                yield SplitPath([FahrplanPath(http, probe, client) for http in https], probe, client)
         finally:
-            for name in procs:
-                probe.pids.pop(name, None)
             for http in https:
                 await http.aclose()
 

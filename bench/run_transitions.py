@@ -18,7 +18,7 @@ from api.app import create_app
 from api.usecases import UseCases
 from bench import server_counters
 from bench.environment import (
-    Fatal,
+    alive,
     api_subprocess,
     environment,
     free_port,
@@ -37,7 +37,7 @@ from bench.flags import (
 )
 from bench.http import LeanClient
 from bench.measure import CpuProbe, Run
-from bench.paths import BarePath, FahrplanPath, UseCasePath, WorkflowPath, alive, connected, start_workers
+from bench.paths import BarePath, FahrplanPath, UseCasePath, WorkflowPath, connected, start_workers
 from bench.record_variant import recording
 from runtime import heap, signing
 from runtime.http_server import server_config
@@ -68,13 +68,13 @@ async def bench(
             async with contextlib.AsyncExitStack() as workers:
                 bare_queue = paths["bare"].task_queue if "bare" in paths else None
                 watched = await start_workers(workers, args, settings, client, db, bare_queue, probe)
+                if api_process is not None:
+                    watched = {"the API process": api_process, **watched}
                 http = LeanClient("127.0.0.1", api_port, "/api/v1")
                 workers.push_async_callback(http.aclose)
                 serving = asyncio.create_task(server.serve()) if server else None
 
                 async def api_ready() -> None:
-                    if api_process is not None and api_process.poll() is not None:
-                        raise Fatal(f"the API process exited with code {api_process.returncode}")
                     alive(watched)
                     (await http.get("/healthz")).raise_for_status()
 

@@ -17,10 +17,10 @@ from temporalio.api.workflowservice.v1 import DescribeTaskQueueRequest
 from temporalio.client import Client
 
 from bench import bare
-from bench.environment import Fatal, dev_server, fresh_database, wait_until
+from bench.environment import Fatal, alive, dev_server, fresh_database, wait_until
 from bench.flags import workers_described
 from bench.measure import CpuProbe
-from bench.paths import alive, connected, start_workers
+from bench.paths import connected, start_workers
 
 
 async def polled_by(client: Client, task_queue: str) -> list[str]:
@@ -41,19 +41,19 @@ async def test_each_paths_worker_runs_in_a_process_of_its_own(tmp_path):
         try:
             async with contextlib.AsyncExitStack() as stack:
                 procs = await start_workers(stack, args, settings, client, db, bare_queue, probe)
-                assert probe.pids == {"worker": procs[0].pid, "bare-worker": procs[1].pid}
+                assert probe.pids == {"worker": procs["worker"].pid, "bare-worker": procs["bare-worker"].pid}
                 handle = await bare.start_case(client, bare_queue)
                 await asyncio.wait_for(bare.fire(handle, 7), 60)  # answered by the bare worker's process
 
                 async def fahrplan_polls() -> None:
                     alive(procs)
                     identities = await polled_by(client, settings.task_queue)
-                    assert any(identity.startswith(f"{procs[0].pid}@") for identity in identities), identities
+                    assert any(identity.startswith(f"{procs['worker'].pid}@") for identity in identities), identities
 
                 await wait_until(fahrplan_polls, "Fahrplan's worker")
                 await handle.signal(bare.BareCase.finish)
                 assert await handle.result() == 7
-            assert all(proc.poll() is not None for proc in procs)  # stopped with the bench
+            assert all(proc.poll() is not None for proc in procs.values())  # stopped with the bench
             assert probe.pids == {}
         finally:
             await db.dispose()
@@ -63,7 +63,7 @@ def test_a_worker_process_that_has_exited_ends_the_wait():
     done = subprocess.Popen([sys.executable, "-c", "raise SystemExit(3)"])
     done.wait()
     with pytest.raises(Fatal, match="exited with code 3"):
-        alive([done])
+        alive({"a worker": done})
 
 
 def test_the_setup_line_says_where_the_workers_run():
