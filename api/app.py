@@ -43,6 +43,11 @@ from runtime.tokens import load_tokens
 from runtime.tracing import temporal_interceptors, tracer_from_settings
 
 PREFIX = "/api/v1"
+# FastAPI's own request telemetry (since 0.142) is off, whatever the environment says: once a
+# tracer provider is set (FAHRPLAN_OTLP_ENDPOINT) it would add a second server span per request
+# with the query string (a people search's name or date of birth) as url.query, and log
+# validation failures and exceptions with their messages. Fahrplan's spans are api/tracing.py's.
+NO_FASTAPI_TELEMETRY = {"tracing": False, "metrics": False, "logs": False, "auto_configure": False}
 
 
 def create_app(
@@ -71,6 +76,7 @@ def create_app(
         openapi_url=f"{PREFIX}/openapi.json",
         docs_url=None,  # api/docs.py serves /docs and /redoc from bundled files, never a CDN
         redoc_url=None,
+        telemetry=NO_FASTAPI_TELEMETRY,
     )
     app.state.settings = settings
     app.state.tokens = load_tokens(settings)

@@ -20,6 +20,7 @@ from sqlalchemy.exc import DBAPIError, InterfaceError, OperationalError
 from sqlalchemy.exc import TimeoutError as SQLAlchemyTimeoutError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
+from api.route_paths import template
 from api.validation_texts import field_of, german
 from runtime.metrics import REFUSALS
 from statemachines.refusals import RETRY_AFTER_SECONDS, DomainError, Refusal
@@ -137,7 +138,7 @@ def _json_safe_errors(errors: list[Any]) -> list[dict[str, Any]]:
 def log_crash(request: Request, exc: BaseException) -> None:
     """Log an unexpected error without its message (it may carry SQL and its parameters, i.e.
     personal data): only the exception type, the route template, the case id and the frames."""
-    route = getattr(request.scope.get("route"), "path", "?")
+    route = template(request.scope)
     case_id = request.scope.get("path_params", {}).get("case_id", "-")
     frames = "".join(traceback.format_tb(exc.__traceback__))
     log.error("unhandled %s on %s %s (case %s)\n%s", type(exc).__name__, request.method, route, case_id, frames)

@@ -12,7 +12,6 @@ Non-JSON successes (SVG, Mermaid text, PDF) get a string schema.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from typing import Any
 
 from fastapi import FastAPI
@@ -20,6 +19,7 @@ from fastapi.routing import APIRoute
 from pydantic import BaseModel, ConfigDict, Field
 
 from api.errors import PROBLEM_JSON
+from api.route_paths import api_routes
 
 
 class ProblemError(BaseModel):
@@ -74,18 +74,6 @@ def install(app: FastAPI) -> None:
     app.openapi = openapi  # type: ignore[method-assign]
 
 
-def _routes(app: FastAPI) -> Iterator[tuple[str, APIRoute]]:
-    """(full path, route) of every API route, also inside included routers (FastAPI >= 0.16x keeps them nested)."""
-    try:
-        from fastapi.routing import iter_route_contexts
-    except ImportError:  # older FastAPI: include_router copies the routes into the app
-        yield from ((r.path_format, r) for r in app.routes if isinstance(r, APIRoute))
-        return
-    for context in iter_route_contexts(app.routes):
-        if isinstance(context.original_route, APIRoute):
-            yield context.path_format, context.original_route
-
-
 def _authenticated(route: APIRoute) -> bool:
     stack = list(route.dependant.dependencies)
     while stack:
@@ -124,7 +112,7 @@ def _problem_content(response: dict[str, Any]) -> None:
 
 
 def _with_problems(document: dict[str, Any], app: FastAPI) -> dict[str, Any]:
-    routes = {(path, m.lower()): r for path, r in _routes(app) for m in r.methods}
+    routes = {(path, m.lower()): r for path, r in api_routes(app) for m in r.methods}
     for path, operations in document.get("paths", {}).items():
         for method, operation in operations.items():
             route = routes.get((path, method))

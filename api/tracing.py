@@ -8,6 +8,8 @@ from typing import Any
 
 from opentelemetry.trace import SpanKind, Status, StatusCode
 
+from api.route_paths import template
+
 
 class RequestSpans:
     def __init__(self, app: Any, tracer: Any):
@@ -29,7 +31,7 @@ class RequestSpans:
             try:
                 await self.app(scope, receive, sending)
             finally:
-                route = getattr(scope.get("route"), "path", None) or "unbekannt"
+                route = template(scope)
                 span.update_name(f"{method} {route}")
                 span.set_attribute("http.request.method", method)
                 span.set_attribute("http.route", route)

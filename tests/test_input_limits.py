@@ -244,6 +244,7 @@ async def test_crash_in_route_returns_500_without_trace_sql_or_message(api, capl
     }
     logged = "\n".join(record.getMessage() for record in caplog.records)
     assert type(error).__name__ in logged and f"(case {UUID})" in logged
+    assert "on GET /api/v1/cases/{case_id} " in logged  # the full route template, never the path
     assert "Mustermann" not in logged and "SELECT" not in logged
     assert all(record.exc_info is None for record in caplog.records)  # no handler prints the message either
 
