@@ -22,6 +22,7 @@ import uuid
 from collections.abc import Awaitable, Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import uvicorn
 
@@ -66,6 +67,14 @@ def alive(procs: Mapping[str, subprocess.Popen]) -> None:
     for name, proc in procs.items():
         if proc.poll() is not None:
             raise Fatal(f"{name} exited with code {proc.returncode}")
+
+
+async def healthy(procs: Mapping[str, subprocess.Popen], *apis: Any) -> None:
+    """For wait_until: Fatal once one of the named processes has exited, else raises until every
+    API (an HTTP client on its /api/v1) answers /healthz."""
+    alive(procs)
+    for http in apis:
+        (await http.get("/healthz")).raise_for_status()
 
 
 @contextlib.contextmanager

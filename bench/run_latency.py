@@ -15,14 +15,7 @@ from pathlib import Path
 
 from api.usecases import UseCases
 from bench import server_counters
-from bench.environment import (
-    alive,
-    api_subprocess,
-    environment,
-    free_port,
-    interruptible,
-    wait_until,
-)
+from bench.environment import api_subprocess, environment, free_port, healthy, interruptible, wait_until
 from bench.flags import (
     add_bare_variant_flag,
     add_record_flag,
@@ -91,12 +84,7 @@ async def bench(
                 workers = await start_workers(cleanup, args, settings, client, db, paths["bare"].task_queue, probe)
                 watched = {"the API process": api_process, **workers}
                 cleanup.push_async_callback(http.aclose)
-
-                async def api_ready() -> None:
-                    alive(watched)
-                    (await http.get("/healthz")).raise_for_status()
-
-                await wait_until(api_ready, "API")
+                await wait_until(lambda: healthy(watched, http), "API")
                 paths["fahrplan"] = FahrplanPath(http, probe, client)
                 if "workflow" in names:
                     paths["workflow"] = WorkflowPath(http, probe, client, signing.keys_from_settings(settings))
@@ -242,7 +230,7 @@ def main(argv: list[str] | None = None) -> int:
         parser.error("--rounds must be positive and --samples at least 100 per round (p99 needs them)")
     check_record_flag(parser, args)
 
-    heap.settle()  # this process hosts the worker: set up like `fahrplan worker`
+    heap.settle()  # set up like `fahrplan worker`: this process hosts the workers unless --worker-process
     with environment(args, "fahrplan-latency-") as env, recording(args.record):
         print(
             f"setup: {env.described}; api subprocess (uvicorn), {workers_described(args)}, "

@@ -14,7 +14,7 @@ from sqlalchemy import create_engine
 from api.usecases.actors import User
 from api.usecases.people import search_query
 from api.usecases.tasks import inbox_query
-from bench.environment import api_subprocess, environment, free_port, wait_until
+from bench.environment import api_subprocess, environment, free_port, healthy, wait_until
 from bench.http import LeanClient
 from bench.people_seed import seed
 from bench.scale_queries import quantiles, timed
@@ -70,13 +70,7 @@ async def bench(args, env) -> float:
     all_api, all_db = [], []
     with api_subprocess(settings, port, env.workdir) as api:
         http = LeanClient("127.0.0.1", port, "/api/v1")
-
-        async def ready() -> None:
-            if api.poll() is not None:
-                raise RuntimeError(f"the API process exited with code {api.returncode}")
-            (await http.get("/healthz")).raise_for_status()
-
-        await wait_until(ready, "API", seconds=90)
+        await wait_until(lambda: healthy({"the API process": api}, http), "API", seconds=90)
         try:
             with engine.connect() as conn:
                 print(f"\nGET /people?q=... ({args.samples} sequential requests each, as egs; db: the same statement)")

@@ -24,6 +24,7 @@ from bench.environment import (
     fahrplan_process,
     free_port,
     fresh_database,
+    healthy,
     wait_until,
 )
 from bench.scale_queries import list_bench, quantiles, visibility_bench
@@ -52,14 +53,7 @@ async def bench(args, workdir: Path, address: str, ui_url: str, database_url: st
             timeout=180,
             limits=httpx.Limits(max_connections=args.concurrency * 2),
         ) as http:
-
-            async def ready() -> None:
-                for name, proc in (("worker", worker), ("api", api)):
-                    if proc.poll() is not None:
-                        raise RuntimeError(f"the {name} process exited with code {proc.returncode}")
-                (await http.get("/healthz")).raise_for_status()
-
-            await wait_until(ready, "API", seconds=90)
+            await wait_until(lambda: healthy({"the worker": worker, "the API": api}, http), "API", seconds=90)
             print(f"worker pid {worker.pid} at start: {memory(worker.pid)}; load {load()}", flush=True)
             cases = Cases(http)
             for checkpoint in sorted({n for n in args.checkpoints if n < args.cases}):

@@ -15,12 +15,12 @@ from pathlib import Path
 from temporalio.client import Client
 
 from bench.environment import (
-    alive,
     checkout_pythonpath,
     environment,
     fahrplan_env,
     fahrplan_process,
     free_port,
+    healthy,
     interruptible,
     metrics_ports,
     probed,
@@ -92,13 +92,8 @@ async def deployment(
             procs[f"api{i}"] = stack.enter_context(fahrplan_process("api", env, workdir, f"api{i}-of-{k}"))
         https = [LeanClient("127.0.0.1", port, "/api/v1") for port in api_ports]
         try:
-
-            async def ready() -> None:
-                alive({f"{name} (of {k})": proc for name, proc in procs.items()})
-                for http in https:
-                    (await http.get("/healthz")).raise_for_status()
-
-            await wait_until(ready, f"{k} APIs", seconds=90)
+            named = {f"{name} (of {k})": proc for name, proc in procs.items()}
+            await wait_until(lambda: healthy(named, *https), f"{k} APIs", seconds=90)
             with probed(probe, procs):
                 yield SplitPath([FahrplanPath(http, probe, client) for http in https], probe, client)
         finally:

@@ -17,14 +17,7 @@ import uvicorn
 from api.app import create_app
 from api.usecases import UseCases
 from bench import server_counters
-from bench.environment import (
-    alive,
-    api_subprocess,
-    environment,
-    free_port,
-    interruptible,
-    wait_until,
-)
+from bench.environment import api_subprocess, environment, free_port, healthy, interruptible, wait_until
 from bench.flags import (
     add_bare_variant_flag,
     add_record_flag,
@@ -73,12 +66,7 @@ async def bench(
                 http = LeanClient("127.0.0.1", api_port, "/api/v1")
                 workers.push_async_callback(http.aclose)
                 serving = asyncio.create_task(server.serve()) if server else None
-
-                async def api_ready() -> None:
-                    alive(watched)
-                    (await http.get("/healthz")).raise_for_status()
-
-                await wait_until(api_ready, "API")
+                await wait_until(lambda: healthy(watched, http), "API")
                 if "fahrplan" in wanted:
                     paths["fahrplan"] = FahrplanPath(http, probe, client)
                 if "usecase" in wanted:
@@ -156,7 +144,7 @@ def main(argv: list[str] | None = None) -> int:
         parser.error("--cases, --transitions, --concurrency and --rounds must be positive")
     check_record_flag(parser, args)
 
-    heap.settle()  # this process hosts the worker: set up like `fahrplan worker`
+    heap.settle()  # set up like `fahrplan worker`: this process hosts the workers unless --worker-process
     with environment(args, "fahrplan-bench-") as env, recording(args.record):
         print(
             f"setup: {env.described}; api {args.api} (uvicorn), {workers_described(args)}, "

@@ -8,6 +8,7 @@ import asyncio
 import contextlib
 import subprocess
 import sys
+import time
 import uuid
 
 import pytest
@@ -17,7 +18,7 @@ from temporalio.api.workflowservice.v1 import DescribeTaskQueueRequest
 from temporalio.client import Client
 
 from bench import bare
-from bench.environment import Fatal, alive, dev_server, fresh_database, wait_until
+from bench.environment import Fatal, alive, dev_server, fresh_database, healthy, wait_until
 from bench.flags import workers_described
 from bench.measure import CpuProbe
 from bench.paths import connected, start_workers
@@ -64,6 +65,20 @@ def test_a_worker_process_that_has_exited_ends_the_wait():
     done.wait()
     with pytest.raises(Fatal, match="exited with code 3"):
         alive({"a worker": done})
+
+
+async def test_waiting_for_an_api_whose_process_has_exited_ends_at_once():
+    done = subprocess.Popen([sys.executable, "-c", "raise SystemExit(4)"])
+    done.wait()
+
+    class Unreachable:
+        async def get(self, path):
+            raise ConnectionRefusedError(path)  # what a dead API answers: wait_until would retry it
+
+    started = time.monotonic()
+    with pytest.raises(Fatal, match="the API process exited with code 4"):
+        await wait_until(lambda: healthy({"the API process": done}, Unreachable()), "API", seconds=30)
+    assert time.monotonic() - started < 5
 
 
 def test_the_setup_line_says_where_the_workers_run():
