@@ -9,16 +9,30 @@ BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed-stamp
 SUDO   := $(shell [ "$$(id -u)" -eq 0 ] || echo sudo)
 
-.PHONY: run test lint fuzz setup graphviz chromium diagrams demo bench bench-quick histories screenshots clean
+.PHONY: run test lint fuzz setup lock graphviz chromium diagrams demo bench bench-quick histories screenshots clean
 
 # Playwright drives Debian's chromium (executable_path); it must never fetch a browser of its own.
 export PLAYWRIGHT_SKIP_BROWSER_DOWNLOAD := 1
 
-$(STAMP): pyproject.toml
+# The exact releases of constraints.txt: a fresh machine installs what CI tested, never whatever
+# was published since (`make lock` moves them on, deliberately, in a commit of its own).
+$(STAMP): pyproject.toml constraints.txt
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
-	$(BIN)/python -m pip install --quiet -e '.[test]'
+	$(BIN)/python -m pip install --quiet --constraint constraints.txt -e '.[test,tracing]'
 	touch $(STAMP)
+
+# constraints.txt anew: the newest releases that pyproject.toml admits, resolved in a scratch
+# environment; then `make test` (tests/test_constraints.py checks the file against pyproject.toml).
+LOCK_VENV := var/lock-venv
+lock:
+	rm -rf $(LOCK_VENV)
+	$(PYTHON) -m venv $(LOCK_VENV)
+	$(LOCK_VENV)/bin/python -m pip install --quiet --upgrade pip
+	$(LOCK_VENV)/bin/python -m pip install --quiet -e '.[test,tracing]'
+	{ sed -n '/^#/p' constraints.txt; $(LOCK_VENV)/bin/python -m pip freeze --exclude-editable; } > constraints.txt.new
+	mv constraints.txt.new constraints.txt
+	rm -rf $(LOCK_VENV)
 
 graphviz:
 	@command -v dot >/dev/null 2>&1 || { \
