@@ -183,7 +183,9 @@ class Settings(BaseSettings):
     metrics_token: SecretStr | None = Field(None, description="if set, the API's /metrics wants this bearer token")
     log_format: Literal["json", "text"] = Field("json", description="one JSON object per line, or plain text")
     log_level: str = Field("INFO", description="the level of Fahrplan's own loggers; libraries log WARNING and up")
-    otlp_endpoint: str = Field("", description="OTLP/gRPC collector for traces (empty: no tracing)")
+    otlp_endpoint: str = Field(
+        "", description="OTLP/HTTP trace collector, e.g. http://127.0.0.1:4318/v1/traces (empty: no tracing)"
+    )
 
     policy: Policy = Field(default_factory=Policy)
     briefkopf: Briefkopf = Field(default_factory=Briefkopf, description="R19: Absender der Briefe je Einheit")

@@ -12,7 +12,7 @@ import pytest
 
 from runtime.settings import Settings
 from tests.devserver_support import flag_values, started_argv
-from tests.test_up_process import free_ports
+from tests.up_support import free_ports
 from worker.commands.devserver import (
     StartupFailed,
     bind_free,
