@@ -40,7 +40,7 @@ from runtime.metrics import sdk_runtime
 from runtime.settings import Settings
 from runtime.temporal import connect
 from runtime.tokens import load_tokens
-from runtime.tracing import temporal_interceptors, tracer_from_settings
+from runtime.tracing import flush_spans, temporal_interceptors, tracer_from_settings
 
 PREFIX = "/api/v1"
 # FastAPI's own request telemetry (since 0.142) is off, whatever the environment says: once a
@@ -67,6 +67,7 @@ def create_app(
         yield
         for database in owned:
             await database.dispose()
+        flush_spans()  # before uvicorn ends the process with the signal again
 
     app = FastAPI(
         title="Fahrplan",

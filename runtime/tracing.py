@@ -43,6 +43,17 @@ def tracer_from_settings(settings: Settings, service: str) -> Any:
     return provider.get_tracer("fahrplan")
 
 
+def flush_spans(timeout_millis: int = 5000) -> None:
+    """Export the spans this process still holds, before it exits: uvicorn ends `fahrplan api` by
+    raising SIGTERM again once it has shut down, so the SDK's own flush at exit never runs."""
+    from opentelemetry import trace
+    from temporalio.contrib.opentelemetry import ReplaySafeTracerProvider
+
+    provider = trace.get_tracer_provider()
+    if isinstance(provider, ReplaySafeTracerProvider):  # ours (global_provider): tracing is on
+        provider.force_flush(timeout_millis)
+
+
 def temporal_interceptors(tracer: Any) -> list[Any]:
     """The client interceptors when tracing is on (`tracer` not None): the SDK's OpenTelemetry
     interceptor, spans from the global provider (`global_provider`)."""

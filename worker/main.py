@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import signal
 from collections.abc import Sequence
 from datetime import timedelta
 from typing import Any
@@ -19,7 +20,7 @@ from persistence.open import open_database
 from runtime import metrics, signing
 from runtime.settings import Briefkopf, Settings
 from runtime.temporal import connect
-from runtime.tracing import temporal_interceptors, tracer_from_settings
+from runtime.tracing import flush_spans, temporal_interceptors, tracer_from_settings
 from worker import catch_up, payload_walk
 from workflows.processes import WORKFLOWS
 from workflows.runner import workflow_runner
@@ -99,6 +100,9 @@ def worker_from_settings(client: Client, db: Database, settings: Settings) -> Wo
 
 
 async def run_worker(settings: Settings, stop: asyncio.Event | None = None) -> None:
+    """`fahrplan worker` until `stop` is set, by default on SIGINT or SIGTERM (a process manager's
+    stop). Then it stops polling, lets the tasks in flight finish (SHUTDOWN_GRACE) and exports the
+    spans it still holds. A fatal error of the worker ends it too, with that error."""
     tracer = tracer_from_settings(settings, "fahrplan-worker")
     client = await connect(settings, runtime=temporal_runtime(settings), interceptors=temporal_interceptors(tracer))
     db = open_database(settings)
@@ -110,17 +114,24 @@ async def run_worker(settings: Settings, stop: asyncio.Event | None = None) -> N
         settings.worker_max_cached_workflows,
         "sandboxed" if settings.workflow_sandbox else "without the workflow sandbox",
     )
-    stopped = stop or asyncio.Event()
-    sweeps = asyncio.create_task(catch_up.run_sweeps(client, db, stopped))
+    if stop is None:
+        stop = asyncio.Event()
+        for sig in (signal.SIGINT, signal.SIGTERM):
+            asyncio.get_running_loop().add_signal_handler(sig, stop.set)
+    sweeps = asyncio.create_task(catch_up.run_sweeps(client, db, stop))
+    running, stopping = asyncio.create_task(worker.run()), asyncio.create_task(stop.wait())
     try:
-        if stop is None:
-            await worker.run()
-        else:
-            async with worker:
-                await stop.wait()
+        await asyncio.wait({running, stopping}, return_when=asyncio.FIRST_COMPLETED)
+        if not running.done():
+            log.info("worker stopping: no new tasks, those in flight finish (up to %s)", SHUTDOWN_GRACE)
+            await worker.shutdown()
+        await running  # a fatal error of the worker, raised here
+        log.info("worker stopped")
     finally:
-        stopped.set()
+        stop.set()
+        stopping.cancel()
         await sweeps
         if server is not None:
             server.shutdown()
         await db.dispose()
+        flush_spans()
