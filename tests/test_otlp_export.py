@@ -2,7 +2,8 @@
 an operator would, export their spans over OTLP/HTTP to a collector (one in this test, decoding
 the protobuf). The transition's request span in the API and the activity's span in the worker
 share one trace; no byte sent to the collector holds the person's name, date of birth or street,
-or the transition's comment (tests/test_tracing.py has the spans in memory)."""
+or the transition's comment; and the spans are all there once SIGTERM has stopped both processes,
+before their batch's 5 s were up (tests/test_tracing.py has the spans in memory)."""
 
 from __future__ import annotations
 
