@@ -10,25 +10,19 @@ from __future__ import annotations
 
 import signal
 import time
-import uuid
 
 import pytest
 
 from tests.faults.harness import log_tail, stack
+from tests.faults.outage_support import create_case
 
 pytestmark = pytest.mark.faults
 EGS = {"Authorization": "Bearer fault-egs"}
 
 
-PERSON = {"vorname": "Fall", "nachname": "Test"}
-NEW_CASE = {"process": "neuantrag", "person": PERSON, "facts": {"antragsweg": "online"}}
-
-
 async def test_sigterm_stops_the_worker_gracefully_and_the_next_one_carries_on(tmp_path):
     async with stack(tmp_path) as s:
-        r = await s.http.post("/cases", json=NEW_CASE, headers=EGS | {"Idempotency-Key": uuid.uuid4().hex})
-        assert r.status_code == 201, r.text
-        case_id = r.json()["case_id"]
+        case_id = await create_case(s.http)
         r = await s.http.post(f"/cases/{case_id}/transitions", json={"trigger": "identitaet_bestaetigt"}, headers=EGS)
         assert r.status_code == 200, r.text
 
