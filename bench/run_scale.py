@@ -27,14 +27,14 @@ from bench.environment import (
     healthy,
     wait_until,
 )
-from bench.scale_queries import list_bench, quantiles, visibility_bench
+from bench.scale_queries import list_bench, quantiles, reconcile_bench, visibility_bench
 from bench.scale_workload import TOKENS, Cases, idle_memory, load, memory, settle, touch
 from runtime.settings import Settings
 from runtime.temporal import connect, register_search_attributes
 from workflows import search_attributes
 
 
-async def bench(args, workdir: Path, address: str, ui_url: str, database_url: str) -> float:
+async def bench(args, workdir: Path, address: str, ui_url: str, database_url: str, server_pid: int) -> float:
     settings = Settings(
         _env_file=None,
         temporal_address=address,
@@ -76,6 +76,7 @@ async def bench(args, workdir: Path, address: str, ui_url: str, database_url: st
             )
             api_times, db_times, prebuilt_times = await list_bench(api_port, database_url, args.samples)
             await visibility_bench(client, ui_url, args.visibility_samples)
+            reconciled = await reconcile_bench(client, settings, {"worker": worker.pid, "Temporal": server_pid})
             final = memory(worker.pid)
     (a50, a99), (d50, d99), (p50, p99) = quantiles(api_times), quantiles(db_times), quantiles(prebuilt_times)
     print("\nsummary")
@@ -92,6 +93,11 @@ async def bench(args, workdir: Path, address: str, ui_url: str, database_url: st
         f"  GET /cases (all queries): api p50 {a50:.1f} ms p99 {a99:.1f} ms; db p50 {d50:.1f} ms p99 {d99:.1f} ms"
         f" (prebuilt statement: p50 {p50:.1f} ms p99 {p99:.1f} ms, api p99 / prebuilt p99 {a99 / p99:.2f})"
     )
+    if reconciled:
+        one, parallel = reconciled
+        print(f"  fahrplan reconcile, sample: {one:.1f} s one case at a time, {parallel:.1f} s in parallel")
+    else:
+        print("  fahrplan reconcile: found differences in an idle population (see above)")
     return a99 / d99
 
 
@@ -125,7 +131,7 @@ def main(argv: list[str] | None = None) -> int:
         parser.error("--cases, --concurrency and the sample counts must be positive")
     with tempfile.TemporaryDirectory(prefix="fahrplan-scale-") as tmp, contextlib.ExitStack() as stack:
         workdir = Path(tmp)
-        address, ui_url, _ = stack.enter_context(dev_server_with_ui(workdir))
+        address, ui_url, server_pid = stack.enter_context(dev_server_with_ui(workdir))
         database_url = stack.enter_context(fresh_database(args.database_url, workdir))
         print(
             f"setup: temporal dev server file {workdir / 'temporal.db'} at {address}, UI {ui_url}; database "
@@ -134,7 +140,7 @@ def main(argv: list[str] | None = None) -> int:
             flush=True,
         )
         try:
-            ratio = asyncio.run(bench(args, workdir, address, ui_url, database_url))
+            ratio = asyncio.run(bench(args, workdir, address, ui_url, database_url, server_pid))
         except BaseException:
             for name in ("worker.log", "api.log", "temporal.log"):
                 with contextlib.suppress(OSError):

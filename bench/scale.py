@@ -11,7 +11,9 @@ in several states), then measures
 2. `GET /api/v1/cases?state=...` (with and without process) against the same
    statement (page and count in one) run directly on the database (SQLAlchemy Core);
 3. Temporal visibility: list_workflows (first page) and count_workflows on a
-   FahrplanState query, and the UI's own workflow list API.
+   FahrplanState query, and the UI's own workflow list API;
+4. `fahrplan reconcile` over every case, one comparison at a time against several
+   at a time (worker/reconcile.py PARALLEL).
 
     .venv/bin/python bench/scale.py [--cases 10000] [--concurrency 8] [--database-url URL]
         [--samples 300] [--max-cached N]

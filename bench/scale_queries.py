@@ -15,6 +15,7 @@ from sqlalchemy import bindparam, create_engine, func, select
 from api.auth import User
 from api.usecases.case_list import case_list_query
 from bench.http import LeanClient
+from bench.scale_workload import cpu_seconds
 from persistence import models as m
 from persistence.db import sync_url
 from statemachines.roles import readable_processes
@@ -192,3 +193,56 @@ async def visibility_bench(client, ui_url: str, samples: int) -> None:
                 slowed = f"  ({throttled[0]} throttled with 429, repeated)" if throttled[0] else ""
                 print(f"  {query:<34} {name:<16} p50 {p50:6.1f} ms  p99 {p99:6.1f} ms{slowed}", flush=True)
             print(f"  {query:<34} first page {sizes[0]}, count {sizes[1]}, UI page {sizes[2]}")
+
+
+async def reconcile_bench(client, settings, pids: dict[str, int], sample: int = 500) -> tuple[float, float] | None:
+    """`fahrplan reconcile` (report only): one pass over every case, `worker.reconcile.PARALLEL`
+    at a time (which also lists the open workflows), then a random sample of cases one at a time
+    (as before 2026-12-07) and PARALLEL at a time, alternated twice. Each pass prints its time and
+    the CPU it took in `pids`' processes and in this one (where reconcile runs). A running case's
+    comparison is a query its worker answers, replaying the history when the case is not in its
+    cache: the full pass first, so the sample's passes meet the cache as it then stands.
+    Returns the sample's seconds one at a time and PARALLEL at a time (both rounds), or None when
+    a pass found a difference (an idle population has none)."""
+    import random
+    from collections import Counter
+
+    from persistence.open import open_database
+    from worker.reconcile import PARALLEL, reconcile
+
+    async def timed_pass(label: str, parallel: int, case_ids: list[str] | None) -> float | None:
+        cpu = {name: cpu_seconds(pid) for name, pid in pids.items()} | {"reconcile": time.process_time()}
+        start = time.perf_counter()
+        found = await reconcile(client, db, task_queue=settings.task_queue, parallel=parallel, case_ids=case_ids)
+        seconds = time.perf_counter() - start
+        used = {name: cpu_seconds(pid) - cpu[name] for name, pid in pids.items()}
+        used["reconcile"] = time.process_time() - cpu["reconcile"]
+        n = len(case_ids) if case_ids else len(everyone)
+        per_case = ", ".join(f"{name} {spent / n * 1000:.2f}" for name, spent in used.items())
+        kinds = dict(Counter(d.kind for d in found)) or 0
+        print(
+            f"  {label:<14} {parallel:>2} at a time: {seconds:6.1f} s ({seconds / n * 1000:.2f} ms a case; "
+            f"CPU ms a case: {per_case}), differences {kinds}",
+            flush=True,
+        )
+        return None if found else seconds
+
+    db = open_database(settings)
+    try:
+        async with db.unit_of_work(read_only=True) as session:
+            everyone = list((await session.execute(select(m.Case.case_id))).scalars())
+        chosen = random.Random(7).sample(everyone, min(sample, len(everyone)))
+        print(f"\nfahrplan reconcile over {len(everyone)} cases, then {len(chosen)} of them (report only)", flush=True)
+        if await timed_pass("all cases", PARALLEL, None) is None:
+            return None
+        one, many = 0.0, 0.0
+        for _ in range(2):
+            for parallel in (1, PARALLEL):
+                seconds = await timed_pass("sample", parallel, chosen)
+                if seconds is None:
+                    return None
+                one, many = (one + seconds, many) if parallel == 1 else (one, many + seconds)
+    finally:
+        await db.dispose()
+    print(f"  sample, {PARALLEL} at a time against one at a time: {one / many:.2f}x as fast")
+    return one, many

@@ -8,13 +8,14 @@ are moved into an encoded (so encrypted) attribute as well.
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Iterable, Sequence
+from collections.abc import AsyncIterator, Iterable, Sequence
 from datetime import timedelta
+from typing import Any
 
 from temporalio.api.common.v1 import WorkflowExecution
 from temporalio.api.enums.v1 import IndexedValueType
 from temporalio.api.operatorservice.v1 import AddSearchAttributesRequest
-from temporalio.api.workflowservice.v1 import DescribeWorkflowExecutionRequest
+from temporalio.api.workflowservice.v1 import DescribeWorkflowExecutionRequest, ListWorkflowExecutionsRequest
 from temporalio.client import Client, Interceptor
 from temporalio.common import SearchAttributeKey
 from temporalio.contrib.pydantic import PydanticPayloadConverter
@@ -128,6 +129,22 @@ async def current_run_id(client: Client, wid: str, timeout: float = 5.0) -> str 
     """The id of the workflow's current run (read raw, as `raw_status`), None when there is none."""
     described = await _describe_raw(client, wid, timeout)
     return None if described is None else described.workflow_execution_info.execution.run_id or None
+
+
+async def open_workflows(client: Client, query: str, page_size: int = 1000) -> AsyncIterator[tuple[str, int, Any]]:
+    """The open (running or paused) workflows `query` matches: (workflow id, raw status, raw search
+    attributes) each, page by page. Read raw, as `raw_status`: the SDK's `list_workflows` raises
+    ValueError on a paused workflow's status."""
+    request = ListWorkflowExecutionsRequest(
+        namespace=client.namespace, page_size=page_size, query=f"({query}) AND CloseTime IS NULL"
+    )
+    while True:
+        page = await client.workflow_service.list_workflow_executions(request)
+        for execution in page.executions:
+            yield execution.execution.workflow_id, int(execution.status), execution.search_attributes
+        if not page.next_page_token:
+            return
+        request.next_page_token = page.next_page_token
 
 
 async def _describe_raw(client: Client, wid: str, timeout: float):

@@ -315,13 +315,13 @@ async def test_reconcile_names_a_lost_step_and_fix_lets_the_workflow_take_it(cli
 
     handle, _ = await _lost_without_wake_up(client, worker, sqlite_db)
     case_id = case_id_of(handle)
-    [found] = await reconcile(client, sqlite_db, case_ids=[case_id])
+    [found] = await reconcile(client, sqlite_db, task_queue=worker.task_queue, case_ids=[case_id])
     assert (found.kind, found.fixed) == ("verlorener-schritt", False)
     assert "gruppencoaching_zugesagt" in found.detail
-    [fixed] = await reconcile(client, sqlite_db, fix=True, case_ids=[case_id])
+    [fixed] = await reconcile(client, sqlite_db, task_queue=worker.task_queue, fix=True, case_ids=[case_id])
     assert (fixed.kind, fixed.fixed) == ("verlorener-schritt", True)
     assert (await _caught_up(handle, 3)).state == "gruppencoaching"
-    assert await reconcile(client, sqlite_db, case_ids=[case_id]) == []
+    assert await reconcile(client, sqlite_db, task_queue=worker.task_queue, case_ids=[case_id]) == []
     assert RESET_TRIGGER not in [t for _, t in await trail(sqlite_db, case_id)]
     await replays(client, handle)
 

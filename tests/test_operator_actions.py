@@ -9,6 +9,9 @@ The time-skipping test server has neither reset nor pause: these run on a dev se
 from __future__ import annotations
 
 import asyncio
+import contextlib
+import os
+import sqlite3
 import uuid
 
 import httpx
@@ -27,13 +30,17 @@ from api.app import create_app
 from persistence import audit_verify
 from persistence import models as m
 from persistence.closure import CANCELED, PAUSED, RUNNING, TERMINATED
+from persistence.db import Database
 from runtime.settings import Settings
 from runtime.temporal import DATA_CONVERTER, raw_status
 from tests.api_fixtures import TOKENS, auth, new_case
+from tests.audit_support import FAHRPLAN, temporal_env
 from tests.conftest import new_worker
+from tests.dbfixtures import TEST_AUDIT_ENV, TEST_AUDIT_KEYS
 from worker import audit_anchors
+from worker.commands import reconcile as command
 from worker.commands.devserver import temporal_binary
-from worker.reconcile import reconcile
+from worker.reconcile import PARALLEL, reconcile
 from workflows import search_attributes as sa
 from workflows.host import CaseWorkflow
 
@@ -62,7 +69,7 @@ async def stack(dev_env, sqlite_db, tmp_path):
         )
         app = create_app(settings, client=client, db=sqlite_db)
         async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://t/api/v1") as http:
-            yield client, http, sqlite_db
+            yield client, http, sqlite_db, worker.task_queue
 
 
 def _wid(case: dict) -> str:
@@ -147,7 +154,7 @@ async def _snapshot(client, case: dict):
 
 
 async def test_terminated_and_cancelled_cases_are_closed_with_a_reason(stack):
-    client, http, db = stack
+    client, http, db, _ = stack
     terminated, cancelled = await new_case(http), await new_case(http)
     await client.get_workflow_handle(_wid(terminated)).terminate(reason="vom Betrieb beendet")
     await client.get_workflow_handle(_wid(cancelled)).cancel()
@@ -178,7 +185,7 @@ async def test_terminated_and_cancelled_cases_are_closed_with_a_reason(stack):
 
 
 async def test_a_paused_case_answers_409_until_unpaused(stack):
-    client, http, _ = stack
+    client, http, _, _ = stack
     case = await new_case(http)
     await _pause(client, _wid(case))
     await _status_becomes(client, _wid(case), PAUSED)
@@ -195,7 +202,7 @@ async def test_a_paused_case_answers_409_until_unpaused(stack):
 
 
 async def test_a_reset_case_continues_its_trail_without_losing_or_doubling(stack):
-    client, http, db = stack
+    client, http, db, queue = stack
     case = await new_case(http)
     assert (await _step(http, case, "identitaet_bestaetigt", "egs")).status_code == 200
     r = await _step(http, case, "an_clearing_uebergeben", "egs", {"uebergabe": "warm"})
@@ -220,15 +227,16 @@ async def test_a_reset_case_continues_its_trail_without_losing_or_doubling(stack
     events = (await http.get(f"/cases/{case['case_id']}/events", headers=auth("jobcoach"))).json()
     assert events[3]["trigger"]["label"] == "In Temporal zurückgesetzt"
     assert (events[3]["from_state"]["name"], events[3]["to_state"]["name"]) == ("clearing_offen", "antrag_eingegangen")
-    assert await reconcile(client, db, case_ids=[case["case_id"]]) == []
+    assert await reconcile(client, db, task_queue=queue, case_ids=[case["case_id"]]) == []
     # and `fahrplan audit verify` against the workflows agrees (the workflow's numbers are mapped)
     report = await audit_verify.verify(db)
     await audit_anchors.compare(report, db, client)
     assert [b for b in report.breaks if b.case_id == case["case_id"]] == []
 
 
-async def test_reconcile_reports_each_operator_action_and_fixes_what_it_can(stack):
-    client, http, db = stack
+async def test_reconcile_reports_each_operator_action_and_fixes_what_it_can(stack, monkeypatch):
+    monkeypatch.setattr("worker.reconcile.PAGE", 2)  # the four cases on two pages of the read model
+    client, http, db, queue = stack
     untouched, terminated, reset, paused = [await new_case(http) for _ in range(4)]
     for case in (untouched, reset):
         assert (await _step(http, case, "identitaet_bestaetigt", "egs")).status_code == 200
@@ -239,18 +247,21 @@ async def test_reconcile_reports_each_operator_action_and_fixes_what_it_can(stac
     await _pause(client, _wid(paused))
     await _status_becomes(client, _wid(paused), PAUSED)
 
-    found = {d.case_id: d for d in await reconcile(client, db)}
+    listed = await reconcile(client, db, task_queue=queue)
+    found = {d.case_id: d for d in listed}
     assert {k: d.kind for k, d in found.items()} == {
         terminated["case_id"]: "terminiert",
         reset["case_id"]: "zurueckgesetzt",
         paused["case_id"]: "angehalten",
     }
+    assert [d.case_id for d in listed] == sorted(found)  # in case id order, compared eight at a time
+    assert await reconcile(client, db, task_queue=queue, parallel=1) == listed
     assert not any(d.fixed for d in found.values())
 
-    fixed = {d.case_id: d for d in await reconcile(client, db, fix=True)}
+    fixed = {d.case_id: d for d in await reconcile(client, db, task_queue=queue, fix=True)}
     assert fixed[terminated["case_id"]].fixed and fixed[reset["case_id"]].fixed
     assert not fixed[paused["case_id"]].fixed
-    left = await reconcile(client, db)
+    left = await reconcile(client, db, task_queue=queue)
     assert [(d.case_id, d.kind) for d in left] == [(paused["case_id"], "angehalten")]
 
     # The reset case's read model is the workflow's again, its trail says so and stays a chain.
@@ -263,22 +274,94 @@ async def test_reconcile_reports_each_operator_action_and_fixes_what_it_can(stac
     # and it goes on from there: the next event follows the reset event
     assert (await _step(http, reset, "antrag_zurueckgenommen", "egs")).status_code == 200
     assert (await _trail(db, reset["case_id"]))[-1] == (4, "antrag_zurueckgenommen")
-    assert await reconcile(client, db, case_ids=[reset["case_id"]]) == []
+    assert await reconcile(client, db, task_queue=queue, case_ids=[reset["case_id"]]) == []
     await _pause(client, _wid(paused), unpause=True)
 
 
 async def test_reconcile_repairs_a_read_model_regime_that_differs_from_the_workflows(stack):
     """A reset can go back before a regime switch (R62): the read model's regime then differs
     from the one the workflow runs under, and `--fix` writes the workflow's."""
-    client, http, db = stack
+    client, http, db, queue = stack
     case = await new_case(http)
     running = (await _snapshot(client, case)).regime
     assert running and (await _get(http, case))["regime"] == running
     other = "buergergeld_2023" if running != "buergergeld_2023" else "grundsicherung_2026"
     await db.run(lambda s: s.execute(update(m.Case).where(m.Case.case_id == case["case_id"]).values(regime=other)))
 
-    found = await reconcile(client, db, case_ids=[case["case_id"]])
+    found = await reconcile(client, db, task_queue=queue, case_ids=[case["case_id"]])
     assert [(d.kind, d.fixed) for d in found] == [("abweichend", False)]
-    assert [d.fixed for d in await reconcile(client, db, fix=True, case_ids=[case["case_id"]])] == [True]
+    assert [d.fixed for d in await reconcile(client, db, task_queue=queue, fix=True, case_ids=[case["case_id"]])] == [
+        True
+    ]
     assert (await _get(http, case))["regime"] == running
-    assert await reconcile(client, db, case_ids=[case["case_id"]]) == []
+    assert await reconcile(client, db, task_queue=queue, case_ids=[case["case_id"]]) == []
+
+
+def _backup(db_file, to) -> None:
+    """A copy of the SQLite read model as a backup tool takes it (sqlite3's online backup)."""
+    with contextlib.closing(sqlite3.connect(db_file)) as source, contextlib.closing(sqlite3.connect(to)) as target:
+        source.backup(target)
+
+
+async def test_reconcile_reports_open_workflows_whose_case_a_restored_database_lacks(stack, tmp_path):
+    """The database restored from a backup taken before two cases were opened: their workflows run
+    on (one paused), the read model knows nothing of them. Reconcile names both; nothing to fix."""
+    client, http, db, queue = stack
+    before = await new_case(http)
+    _backup(tmp_path / "fahrplan.db", tmp_path / "backup.db")
+    running, paused = await new_case(http), await new_case(http)
+    await _pause(client, _wid(paused))
+    await _status_becomes(client, _wid(paused), PAUSED)
+    restored = Database(f"sqlite:///{tmp_path / 'backup.db'}", audit_keys=TEST_AUDIT_KEYS)
+    try:
+        # visibility lags the start by a moment: the listing finds both once they are indexed
+        for _ in range(50):
+            found = await reconcile(client, restored, task_queue=queue)
+            if len(found) == 2:
+                break
+            await asyncio.sleep(0.1)
+        expected = sorted(
+            (case["case_id"], "ohne-fall", f"Workflow {_wid(case)} {how}, der Fall fehlt im Read Model")
+            for case, how in ((running, "läuft"), (paused, "pausiert"))
+        )
+        assert [(d.case_id, d.kind, d.detail) for d in found] == expected
+        assert not any(d.fixed for d in await reconcile(client, restored, task_queue=queue, fix=True))
+        # a case the read model has is never among them, even when the listing saw it before its row
+        from worker.reconcile import _without_case
+
+        assert await _without_case(client, db, queue, compared=set()) == []
+        # named on the command line: the restored read model lacks one, the other id is nobody's
+        named = await reconcile(client, restored, task_queue=queue, case_ids=[running["case_id"], "kein-solcher-fall"])
+        assert [(d.case_id, d.kind) for d in named] == [
+            (running["case_id"], "ohne-fall"),
+            ("kein-solcher-fall", "kein-fall"),
+        ]
+        assert await reconcile(client, restored, task_queue=queue, case_ids=[before["case_id"]]) == []
+        # the command: one line per difference, the count, exit 1 while any is left; 0 without
+        code, out = await _fahrplan_reconcile(client, queue, tmp_path / "backup.db", "--parallel", "3")
+        assert code == 1, out
+        lines = [f"{c} {k}: {d}" for c, k, d in expected]
+        assert out.splitlines()[-3:] == [*lines, "2 Abweichung(en), 0 behoben, 2 offen."], out
+        code, out = await _fahrplan_reconcile(client, queue, tmp_path / "backup.db", before["case_id"])
+        assert (code, out.splitlines()[-1]) == (0, "0 Abweichung(en), 0 behoben, 0 offen."), out
+        code, out = await _fahrplan_reconcile(client, queue, tmp_path / "backup.db", "--parallel", "0")
+        assert code == 2 and "--parallel: eine ganze Zahl ab 1 erwartet, nicht '0'" in out, out
+        assert command.PARALLEL == PARALLEL  # the command's default (it loads worker/reconcile.py only to run)
+    finally:
+        await restored.dispose()
+        await _pause(client, _wid(paused), unpause=True)
+
+
+async def _fahrplan_reconcile(client, queue: str, db_file, *args: str) -> tuple[int, str]:
+    """`fahrplan reconcile ARGS` as a process against the tests' Temporal server and `db_file`."""
+    env = os.environ | TEST_AUDIT_ENV | temporal_env(client)
+    env |= {
+        "FAHRPLAN_DATABASE_URL": f"sqlite:///{db_file}",
+        "FAHRPLAN_TASK_QUEUE": queue,
+        "FAHRPLAN_DATA_DIR": str(db_file.parent / "reconcile-data"),
+    }
+    process = await asyncio.create_subprocess_exec(
+        FAHRPLAN, "reconcile", *args, stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.STDOUT, env=env
+    )
+    out, _ = await process.communicate()
+    return process.returncode, out.decode()

@@ -11,19 +11,27 @@ What an operator may have done in the Temporal UI, and what `--fix` does about i
 - paused: reported (transitions answer 409 until it is unpaused); nothing to fix;
 - a running workflow whose state differs from the read model at the same event: the read model
   is set to the workflow's case; a read model one event behind is reported only (the workflow's
-  record_transition activity is still due and will write it).
-Only counts, ids and state names are printed: no personal data.
+  record_transition activity is still due and will write it);
+- an open workflow of the task queue whose case the read model does not have (e.g. the database
+  restored from a backup older than the case): reported, nothing to fix here (README, "Operator
+  actions"). A case named on the command line that is neither in the read model nor an open
+  workflow is reported too, so a mistyped id never looks like a case without differences.
+Cases are read page by page (keyset on the case id) and compared `parallel` at a time: each
+comparison waits for the Temporal server and, for a running case, for a worker to answer the
+query. Only counts, ids and state names are printed: no personal data.
 """
 
 from __future__ import annotations
 
 import asyncio
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
 from sqlalchemy import select, update
 from temporalio.client import Client
+from temporalio.converter import decode_typed_search_attributes
 from temporalio.service import RPCError
 
 from activities import lost_tasks, read_model
@@ -31,9 +39,14 @@ from persistence import audit, resets
 from persistence import models as m
 from persistence.closure import COMPLETED, PAUSED, REASONS, RUNNING, close_case
 from persistence.db import Database
-from runtime.temporal import current_run_id, raw_status
+from runtime.temporal import current_run_id, open_workflows, raw_status, workflow_id
+from statemachines.registry import PROCESSES
+from workflows import search_attributes as sa
 from workflows.host import CaseWorkflow
 from workflows.messages import CaseSnapshot, LostStep
+
+PARALLEL = 8  # comparisons in flight: each is a describe and, for a running case, a query a worker answers
+PAGE = 500  # read-model rows per page
 
 _cases = m.Case.__table__
 CASES = select(
@@ -50,6 +63,7 @@ CASES = select(
     _cases.c.closed_reason,
     _cases.c.sequence_offset,
 ).order_by(_cases.c.case_id)
+KNOWN = select(_cases.c.case_id)
 
 
 @dataclass
@@ -63,17 +77,93 @@ class Difference:
         return f"{self.case_id} {self.kind}: {self.detail}" + (" [behoben]" if self.fixed else "")
 
 
-async def reconcile(client: Client, db: Database, *, fix: bool = False, case_ids: list[str] | None = None):
-    """The differences between read model and workflows (fixed where possible when `fix`)."""
-    async with db.unit_of_work(read_only=True) as session:
-        stmt = CASES.where(_cases.c.case_id.in_(case_ids)) if case_ids else CASES
-        rows = (await session.execute(stmt)).all()
+async def reconcile(
+    client: Client,
+    db: Database,
+    *,
+    task_queue: str,
+    fix: bool = False,
+    case_ids: list[str] | None = None,
+    parallel: int = PARALLEL,
+) -> list[Difference]:
+    """The differences between read model and workflows (fixed where possible when `fix`): those of
+    each case (or of `case_ids`), in case id order, then the open workflows on `task_queue` whose
+    case the read model does not have."""
     found: list[Difference] = []
-    for row in rows:
-        difference = await _compare(client, db, row, fix)
-        if difference is not None:
-            found.append(difference)
+    compared: set[str] = set()
+    async for rows in _pages(db, case_ids):
+        compared.update(row.case_id for row in rows)
+        found += await _each(rows, lambda row: _compare(client, db, row, fix), parallel)
+    if case_ids is None:
+        found += await _without_case(client, db, task_queue, compared)
+    else:
+        missing = [case_id for case_id in dict.fromkeys(case_ids) if case_id not in compared]
+        found += await _each(missing, lambda case_id: _named_without_case(client, case_id), parallel)
     return found
+
+
+async def _pages(db: Database, case_ids: list[str] | None) -> AsyncIterator[list[Any]]:
+    after = None
+    while True:
+        stmt = CASES.where(_cases.c.case_id.in_(case_ids)) if case_ids else CASES
+        if after is not None:
+            stmt = stmt.where(_cases.c.case_id > after)
+        async with db.unit_of_work(read_only=True) as session:
+            rows = (await session.execute(stmt.limit(PAGE))).all()
+        if rows:
+            yield rows
+        if len(rows) < PAGE:
+            return
+        after = rows[-1].case_id
+
+
+async def _each(items: Iterable[Any], compare: Callable[[Any], Awaitable[Difference | None]], parallel: int):
+    """`compare` for each item, at most `parallel` at a time; the differences in the items' order."""
+    gate = asyncio.Semaphore(max(parallel, 1))
+
+    async def one(item: Any) -> Difference | None:
+        async with gate:
+            return await compare(item)
+
+    return [d for d in await asyncio.gather(*(one(item) for item in items)) if d is not None]
+
+
+async def _without_case(client: Client, db: Database, task_queue: str, compared: set[str]) -> list[Difference]:
+    """Open workflows on the task queue whose case was not among the rows compared and is not in
+    the read model now either (a case opened during the run has its row before its workflow)."""
+    query = f"TaskQueue = '{_quoted(task_queue)}' AND {sa.CASE_ID.name} IS NOT NULL"
+    candidates: dict[str, tuple[str, int]] = {}
+    async for wid, status, attributes in open_workflows(client, query):
+        case_id = decode_typed_search_attributes(attributes).get(sa.CASE_ID)
+        if case_id and case_id not in compared:
+            candidates[case_id] = (wid, status)
+    known: set[str] = set()
+    ids = sorted(candidates)
+    for start in range(0, len(ids), PAGE):
+        async with db.unit_of_work(read_only=True) as session:
+            chunk = ids[start : start + PAGE]
+            known.update((await session.execute(KNOWN.where(_cases.c.case_id.in_(chunk)))).scalars())
+    return [_orphan(case_id, *candidates[case_id]) for case_id in ids if case_id not in known]
+
+
+async def _named_without_case(client: Client, case_id: str) -> Difference:
+    """A case id named on the command line that the read model does not have."""
+    for process in sorted(PROCESSES):
+        wid = workflow_id(process, case_id)
+        status = await raw_status(client, wid)
+        if status in (RUNNING, PAUSED):
+            return _orphan(case_id, wid, status)
+    return Difference(case_id, "kein-fall", "weder im Read Model noch als offener Workflow")
+
+
+def _orphan(case_id: str, wid: str, status: int) -> Difference:
+    running = "pausiert" if status == PAUSED else "läuft"
+    return Difference(case_id, "ohne-fall", f"Workflow {wid} {running}, der Fall fehlt im Read Model")
+
+
+def _quoted(value: str) -> str:
+    """A value inside a single-quoted visibility query string."""
+    return value.replace("\\", "\\\\").replace("'", "\\'")
 
 
 async def _compare(client: Client, db: Database, row: Any, fix: bool) -> Difference | None:
