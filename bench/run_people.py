@@ -10,6 +10,7 @@ from datetime import UTC, datetime
 from urllib.parse import urlencode
 
 from sqlalchemy import create_engine
+from sqlalchemy.orm import Session
 
 from api.usecases.actors import User
 from api.usecases.people import search_query
@@ -19,6 +20,8 @@ from bench.http import LeanClient
 from bench.people_seed import seed
 from bench.scale_queries import quantiles, timed
 from persistence.db import sync_url
+from persistence.figures import read_model_figures
+from runtime.metrics import Figures
 from runtime.settings import ROLES, Settings, TokenUser
 
 TOKENS = {f"people-{r}": TokenUser(user=f"people-{r}", roles=[r]) for r in ROLES}
@@ -105,6 +108,8 @@ async def bench(args, env) -> float:
 
             f50, f99 = quantiles(await timed(args.samples, fallakte))
             print(f"  Fallakte p50 {f50:.1f} ms p99 {f99:.1f} ms", flush=True)
+            with engine.connect() as conn:
+                scraped = await scrape_bench(port, conn, args.samples)
         finally:
             await http.aclose()
             engine.dispose()
@@ -113,7 +118,46 @@ async def bench(args, env) -> float:
     print(f"  {args.cases} open cases, {env.described}")
     print(f"  search and inbox: api p50 {a50:.1f} ms p99 {a99:.1f} ms; db p50 {d50:.1f} ms p99 {d99:.1f} ms")
     print(f"  Fallakte: p50 {f50:.1f} ms p99 {f99:.1f} ms")
+    print(f"  GET /metrics: api p99 {scraped[0]:.1f} ms, db p99 {scraped[1]:.1f} ms")
     return a99 / d99
+
+
+async def scrape_bench(port: int, conn, samples: int) -> tuple[float, float]:
+    """A Prometheus scrape of the API (`GET /metrics`: the read model's figures, counted on each
+    scrape) against `read_model_figures` on the database. The scrape's open cases must add up to
+    the database's. The p99s in ms."""
+    http = LeanClient("127.0.0.1", port)
+
+    async def via_api() -> str:
+        r = await http.get("/metrics")
+        r.raise_for_status()
+        return r.text
+
+    async def via_db() -> Figures:
+        with Session(bind=conn) as session:
+            return read_model_figures(session)
+
+    print(f"\nGET /metrics ({samples} sequential scrapes; db: persistence/figures.py's statements)", flush=True)
+    try:
+        exported = sum(
+            float(line.rsplit(" ", 1)[1])
+            for line in (await via_api()).splitlines()
+            if line.startswith("fahrplan_cases_open{")
+        )
+        counted = sum((await via_db()).open_cases.values())
+        if exported != counted:
+            raise RuntimeError(f"/metrics exports {exported:.0f} open cases, the database counts {counted}")
+        api, db = await timed(samples, via_api), await timed(samples, via_db)
+    finally:
+        await http.aclose()
+    conn.rollback()
+    (a50, a99), (d50, d99) = quantiles(api), quantiles(db)
+    print(
+        f"  {counted} open cases  api p50 {a50:6.1f} p99 {a99:6.1f} ms  db p50 {d50:6.1f} p99 {d99:6.1f} ms"
+        f"  p99 ratio {a99 / d99:5.1f}",
+        flush=True,
+    )
+    return a99, d99
 
 
 def main(argv: list[str] | None = None) -> int:
