@@ -46,13 +46,13 @@ async def compare(http: LeanClient, conn, label: str, path: str, role: str, stat
         raise RuntimeError(f"{label}: API {api_rows} rows, database {db_rows}")
     api, db = await timed(samples, via_api), await timed(samples, via_db)
     conn.rollback()
-    (a50, a99), (d50, d99) = quantiles(api), quantiles(db)
-    print(
-        f"  {label:<44} rows {api_rows:3d}  api p50 {a50:6.1f} p99 {a99:6.1f} ms"
-        f"  db p50 {d50:6.1f} p99 {d99:6.1f} ms  p99 ratio {a99 / d99:5.1f}",
-        flush=True,
-    )
+    print(f"  {label:<44} rows {api_rows:3d}  {_timings(api, db)}", flush=True)
     return api, db
+
+
+def _timings(api: list[float], db: list[float]) -> str:
+    (a50, a99), (d50, d99) = quantiles(api), quantiles(db)
+    return f"api p50 {a50:6.1f} p99 {a99:6.1f} ms  db p50 {d50:6.1f} p99 {d99:6.1f} ms  p99 ratio {a99 / d99:5.1f}"
 
 
 async def bench(args, env) -> float:
@@ -151,13 +151,8 @@ async def scrape_bench(port: int, conn, samples: int) -> tuple[float, float]:
     finally:
         await http.aclose()
     conn.rollback()
-    (a50, a99), (d50, d99) = quantiles(api), quantiles(db)
-    print(
-        f"  {counted} open cases  api p50 {a50:6.1f} p99 {a99:6.1f} ms  db p50 {d50:6.1f} p99 {d99:6.1f} ms"
-        f"  p99 ratio {a99 / d99:5.1f}",
-        flush=True,
-    )
-    return a99, d99
+    print(f"  {counted} open cases  {_timings(api, db)}", flush=True)
+    return quantiles(api)[1], quantiles(db)[1]
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -1,11 +1,14 @@
 """The scale bench's measurements: `GET /cases?state=` through the API against the same SQL run
-directly on the database, and Temporal visibility (list, count, the UI's workflow list)."""
+directly on the database, Temporal visibility (list, count, the UI's workflow list) and
+`fahrplan reconcile` one case at a time against several."""
 
 from __future__ import annotations
 
 import asyncio
+import random
 import statistics
 import time
+from collections import Counter
 from collections.abc import Awaitable, Callable
 from urllib.parse import urlencode
 
@@ -18,7 +21,9 @@ from bench.http import LeanClient
 from bench.scale_workload import cpu_seconds
 from persistence import models as m
 from persistence.db import sync_url
+from persistence.open import open_database
 from statemachines.roles import readable_processes
+from worker.reconcile import PARALLEL, reconcile
 
 READER = "teamleitung"  # reads every process: the list queries see all cases
 READER_USER = User(user=f"scale-{READER}", roles=frozenset({READER}))
@@ -206,11 +211,6 @@ async def reconcile_bench(client, settings, pids: dict[str, int], sample: int = 
     timed passes (not timed), so that each of them finds it in the cache alike.
     Returns the sample's seconds one at a time and PARALLEL at a time (both rounds), or None when
     a pass found a difference (an idle population has none)."""
-    import random
-    from collections import Counter
-
-    from persistence.open import open_database
-    from worker.reconcile import PARALLEL, reconcile
 
     async def timed_pass(label: str, parallel: int, case_ids: list[str] | None) -> float | None:
         cpu = {name: cpu_seconds(pid) for name, pid in pids.items()} | {"reconcile": time.process_time()}

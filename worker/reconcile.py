@@ -117,7 +117,9 @@ async def _pages(db: Database, case_ids: list[str] | None) -> AsyncIterator[list
         after = rows[-1].case_id
 
 
-async def _each(items: Iterable[Any], compare: Callable[[Any], Awaitable[Difference | None]], parallel: int):
+async def _each(
+    items: Iterable[Any], compare: Callable[[Any], Awaitable[Difference | None]], parallel: int
+) -> list[Difference]:
     """`compare` for each item, at most `parallel` at a time; the differences in the items' order."""
     gate = asyncio.Semaphore(max(parallel, 1))
 
