@@ -91,28 +91,23 @@ def temporal_env(client: Client) -> dict[str, str]:
     }
 
 
+async def fahrplan(*args: str, env: dict[str, str] | None = None) -> tuple[int, str]:
+    """`fahrplan ARGS` as a process with the tests' audit key (and `env`): exit code and output."""
+    process = await asyncio.create_subprocess_exec(
+        FAHRPLAN,
+        *args,
+        stdout=asyncio.subprocess.PIPE,
+        stderr=asyncio.subprocess.STDOUT,
+        env=os.environ | TEST_AUDIT_ENV | (env or {}),
+    )
+    out, _ = await process.communicate()
+    return process.returncode, out.decode()
+
+
 async def fahrplan_verify(
     database_url: str, data_dir: Path, client: Client | None = None, env: dict[str, str] | None = None
 ) -> tuple[int, str]:
     """Exit code and output; without `client` the run is `--ohne-temporal`."""
-    env = (
-        os.environ
-        | TEST_AUDIT_ENV
-        | {"FAHRPLAN_DATA_DIR": str(data_dir)}
-        | (temporal_env(client) if client else {})
-        | (env or {})
-    )
+    env = {"FAHRPLAN_DATA_DIR": str(data_dir)} | (temporal_env(client) if client else {}) | (env or {})
     flags = () if client else ("--ohne-temporal",)
-    process = await asyncio.create_subprocess_exec(
-        FAHRPLAN,
-        "audit",
-        "verify",
-        "--database-url",
-        database_url,
-        *flags,
-        stdout=asyncio.subprocess.PIPE,
-        stderr=asyncio.subprocess.STDOUT,
-        env=env,
-    )
-    out, _ = await process.communicate()
-    return process.returncode, out.decode()
+    return await fahrplan("audit", "verify", "--database-url", database_url, *flags, env=env)

@@ -4,11 +4,8 @@ in the database (the comparison with the workflows: tests/test_audit_anchors.py)
 
 from __future__ import annotations
 
-import asyncio
 import os
-import sys
 import uuid
-from pathlib import Path
 
 import psycopg
 import pytest
@@ -22,12 +19,11 @@ from persistence.audit import ChainKeys
 from persistence.db import Database
 from persistence.erasure import erase
 from persistence.migrate import upgrade
-from tests.audit_support import tamper
+from tests.audit_support import fahrplan, tamper
 from tests.cases import rows
-from tests.dbfixtures import TEST_AUDIT_ENV, TEST_AUDIT_KEY, TEST_AUDIT_KEY_ID, TEST_AUDIT_KEYS, add_person
+from tests.dbfixtures import TEST_AUDIT_KEY, TEST_AUDIT_KEY_ID, TEST_AUDIT_KEYS, add_person
 from tests.test_activities import T0, add_request, record, start, termin
 
-FAHRPLAN = str(Path(sys.executable).with_name("fahrplan"))
 # One change per column that is not `comment`: each must be refused by the database.
 COLUMN_CHANGES = {
     "id": "id = id + 1000",
@@ -269,22 +265,10 @@ async def test_verify_audit_legacy_changed_reported(database: Database):
     assert report.broken.case_id == audit_verify.ALL_CASES and "audit_legacy" in report.broken.reason
 
 
-async def _fahrplan(*args: str, env: dict[str, str] | None = None) -> tuple[int, str]:
-    process = await asyncio.create_subprocess_exec(
-        FAHRPLAN,
-        *args,
-        stdout=asyncio.subprocess.PIPE,
-        stderr=asyncio.subprocess.STDOUT,
-        env=os.environ | TEST_AUDIT_ENV | (env or {}),
-    )
-    out, _ = await process.communicate()
-    return process.returncode, out.decode()
-
-
 async def test_cli_audit_verify_exit_code_and_first_broken_link(database: Database, database_url: str, tmp_path):
     await _chains(database)
     verify = ("audit", "verify", "--database-url", database_url, "--ohne-temporal")
-    code, out = await _fahrplan(*verify, env={"FAHRPLAN_DATA_DIR": str(tmp_path / "daten")})
+    code, out = await fahrplan(*verify, env={"FAHRPLAN_DATA_DIR": str(tmp_path / "daten")})
     assert code == 0, out
     assert "Fälle: 2, Ereignisse: 7" in out and "intakt" in out and "--ohne-temporal" in out
     await tamper(
@@ -292,14 +276,14 @@ async def test_cli_audit_verify_exit_code_and_first_broken_link(database: Databa
         "UPDATE case_events SET actor = 'jemand' WHERE case_id = 'b-case' AND sequence = 1",
         "UPDATE case_events SET comment = NULL WHERE case_id = 'a-case' AND sequence = 2",
     )
-    code, out = await _fahrplan(*verify, env={"FAHRPLAN_DATA_DIR": str(tmp_path / "daten")})
+    code, out = await fahrplan(*verify, env={"FAHRPLAN_DATA_DIR": str(tmp_path / "daten")})
     assert code == 1, out
     assert "GEBROCHEN: Fall a-case, Sequenz 2: Kommentar entfernt" in out
     assert "GEBROCHEN: Fall b-case, Sequenz 1" in out and "Gebrochen: 2 Fälle" in out
 
 
 async def test_cli_audit_verify_in_production_without_keys_refuses(database_url: str, tmp_path):
-    code, out = await _fahrplan(
+    code, out = await fahrplan(
         "audit",
         "verify",
         "--database-url",
@@ -321,9 +305,9 @@ async def test_cli_audit_verify_in_production_without_keys_refuses(database_url:
 
 async def test_cli_erase_open_case_refused_then_final_case_erased(database: Database, database_url: str):
     await _chains(database)  # a-case is final (its person has no other case); b-case is open
-    code, out = await _fahrplan("erase", "b-case", "--database-url", database_url)
+    code, out = await fahrplan("erase", "b-case", "--database-url", database_url)
     assert code == 1 and "b-case" in out
-    code, out = await _fahrplan("erase", "a-case", "--actor", "tl-1", "--database-url", database_url)
+    code, out = await fahrplan("erase", "a-case", "--actor", "tl-1", "--database-url", database_url)
     assert code == 0, out
     [event] = await rows(database, m.CaseEvent, case_id="a-case", sequence=2)
     [erasure] = await rows(database, m.Erasure)

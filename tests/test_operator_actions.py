@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import os
 import sqlite3
 import uuid
 
@@ -34,9 +33,9 @@ from persistence.db import Database
 from runtime.settings import Settings
 from runtime.temporal import DATA_CONVERTER, raw_status
 from tests.api_fixtures import TOKENS, auth, new_case
-from tests.audit_support import FAHRPLAN, temporal_env
+from tests.audit_support import fahrplan, temporal_env
 from tests.conftest import new_worker
-from tests.dbfixtures import TEST_AUDIT_ENV, TEST_AUDIT_KEYS
+from tests.dbfixtures import TEST_AUDIT_KEYS
 from worker import audit_anchors
 from worker.commands import reconcile as command
 from worker.commands.devserver import temporal_binary
@@ -354,14 +353,9 @@ async def test_reconcile_reports_open_workflows_whose_case_a_restored_database_l
 
 async def _fahrplan_reconcile(client, queue: str, db_file, *args: str) -> tuple[int, str]:
     """`fahrplan reconcile ARGS` as a process against the tests' Temporal server and `db_file`."""
-    env = os.environ | TEST_AUDIT_ENV | temporal_env(client)
-    env |= {
+    env = temporal_env(client) | {
         "FAHRPLAN_DATABASE_URL": f"sqlite:///{db_file}",
         "FAHRPLAN_TASK_QUEUE": queue,
         "FAHRPLAN_DATA_DIR": str(db_file.parent / "reconcile-data"),
     }
-    process = await asyncio.create_subprocess_exec(
-        FAHRPLAN, "reconcile", *args, stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.STDOUT, env=env
-    )
-    out, _ = await process.communicate()
-    return process.returncode, out.decode()
+    return await fahrplan("reconcile", *args, env=env)
