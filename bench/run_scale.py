@@ -28,6 +28,7 @@ from bench.environment import (
     wait_until,
 )
 from bench.scale_queries import list_bench, quantiles, reconcile_bench, visibility_bench
+from bench.scale_sweep import sweep_bench
 from bench.scale_workload import TOKENS, Cases, idle_memory, load, memory, settle, touch
 from runtime.settings import Settings
 from runtime.temporal import connect, register_search_attributes
@@ -77,6 +78,7 @@ async def bench(args, workdir: Path, address: str, ui_url: str, database_url: st
             api_times, db_times, prebuilt_times = await list_bench(api_port, database_url, args.samples)
             await visibility_bench(client, ui_url, args.visibility_samples)
             reconciled = await reconcile_bench(client, settings, {"worker": worker.pid, "Temporal": server_pid})
+            swept = await sweep_bench(client, settings)  # last: it terminates some cases
             final = memory(worker.pid)
     (a50, a99), (d50, d99), (p50, p99) = quantiles(api_times), quantiles(db_times), quantiles(prebuilt_times)
     print("\nsummary")
@@ -98,6 +100,8 @@ async def bench(args, workdir: Path, address: str, ui_url: str, database_url: st
         print(f"  fahrplan reconcile, sample: {one:.1f} s one case at a time, {parallel:.1f} s in parallel")
     else:
         print("  fahrplan reconcile: found differences in an idle population (see above)")
+    if not swept:
+        print("  operator sweep: the worker did not close every terminated case in time (see above)")
     return a99 / d99
 
 

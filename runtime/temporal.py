@@ -132,12 +132,16 @@ async def current_run_id(client: Client, wid: str, timeout: float = 5.0) -> str 
 
 
 async def open_workflows(client: Client, query: str, page_size: int = 1000) -> AsyncIterator[tuple[str, int, Any]]:
-    """The open (running or paused) workflows `query` matches: (workflow id, raw status, raw search
-    attributes) each, page by page. Read raw, as `raw_status`: the SDK's `list_workflows` raises
-    ValueError on a paused workflow's status."""
-    request = ListWorkflowExecutionsRequest(
-        namespace=client.namespace, page_size=page_size, query=f"({query}) AND CloseTime IS NULL"
-    )
+    """The open (running or paused) workflows `query` matches (listed_workflows)."""
+    async for listed in listed_workflows(client, f"({query}) AND CloseTime IS NULL", page_size):
+        yield listed
+
+
+async def listed_workflows(client: Client, query: str, page_size: int = 1000) -> AsyncIterator[tuple[str, int, Any]]:
+    """The workflow runs `query` matches: (workflow id, raw status, raw search attributes) each,
+    page by page. Read raw, as `raw_status`: the SDK's `list_workflows` raises ValueError on a
+    paused workflow's status."""
+    request = ListWorkflowExecutionsRequest(namespace=client.namespace, page_size=page_size, query=query)
     while True:
         page = await client.workflow_service.list_workflow_executions(request)
         for execution in page.executions:

@@ -1,7 +1,8 @@
 """Operator actions in the Temporal UI, done through the client as the UI does them: terminate,
 cancel, reset to an earlier event, pause and unpause. Afterwards the API tells the truth, refuses
 what is no longer possible with a clear 409 (never a 500), the audit trail's hash chain is intact,
-and `fahrplan reconcile` reports each difference and `--fix` repairs what it can.
+`fahrplan reconcile` reports each difference and `--fix` repairs what it can, and the worker's
+sweep notices terminated, cancelled and reset cases by itself.
 
 The time-skipping test server has neither reset nor pause: these run on a dev server of their own
 (workflow pause switched on, as an operator's server would have it)."""
@@ -36,10 +37,12 @@ from tests.api_fixtures import TOKENS, auth, new_case
 from tests.audit_support import fahrplan, temporal_env
 from tests.conftest import new_worker
 from tests.dbfixtures import TEST_AUDIT_KEYS
-from worker import audit_anchors
+from worker import audit_anchors, sweeps
+from worker import reconcile as reconcile_module
 from worker.commands import reconcile as command
 from worker.commands.devserver import temporal_binary
-from worker.reconcile import PARALLEL, reconcile
+from worker.operator_sweep import OperatorSweep
+from worker.reconcile import CASES, PARALLEL, reconcile
 from workflows import search_attributes as sa
 from workflows.host import CaseWorkflow
 
@@ -359,3 +362,136 @@ async def _fahrplan_reconcile(client, queue: str, db_file, *args: str) -> tuple[
         "FAHRPLAN_DATA_DIR": str(db_file.parent / "reconcile-data"),
     }
     return await fahrplan("reconcile", *args, env=env)
+
+
+async def _row(db, case: dict):
+    """The case's read-model row as reconcile reads it."""
+    async with db.unit_of_work(read_only=True) as session:
+        return (await session.execute(CASES.where(m.Case.case_id == case["case_id"]))).one()
+
+
+async def _open_tasks(db, case: dict) -> int:
+    async with db.unit_of_work(read_only=True) as session:
+        found = select(m.Task.id).where(m.Task.case_id == case["case_id"], m.Task.status == "offen")
+        return len((await session.scalars(found)).all())
+
+
+async def _swept(client, db, sweep: OperatorSweep, expected: int) -> list:
+    """The sweep's differences once visibility has the closed runs (it indexes a close a moment later)."""
+    for _ in range(100):
+        found = await sweep.sweep(client, db)
+        if len(found) >= expected:
+            return found
+        await asyncio.sleep(0.1)
+    raise AssertionError(f"the sweep found {found}, not {expected} differences")
+
+
+async def test_the_worker_notices_terminated_cancelled_and_reset_cases_by_itself(stack):
+    """Nobody reads the cases or runs reconcile: the worker's sweep closes the terminated and the
+    cancelled case with their tasks and gives the reset case its reset event and the workflow's
+    state. Read through the database, not the API (reading a case through the API notices too)."""
+    client, http, db, queue = stack
+    untouched, terminated, cancelled, reset = [await new_case(http) for _ in range(4)]
+    assert await _open_tasks(db, terminated) > 0
+    assert (await _step(http, reset, "identitaet_bestaetigt", "egs")).status_code == 200
+    assert (await _step(http, reset, "an_clearing_uebergeben", "egs", {"uebergabe": "warm"})).status_code == 200
+    await client.get_workflow_handle(_wid(terminated)).terminate(reason="vom Betrieb beendet")
+    await client.get_workflow_handle(_wid(cancelled)).cancel()
+    await _status_becomes(client, _wid(cancelled), CANCELED)
+    await _reset_to_event(client, _wid(reset), 1)
+
+    sweep = OperatorSweep(queue)
+    found = await _swept(client, db, sweep, 3)
+    assert [(d.case_id, d.kind, d.fixed) for d in found] == sorted(
+        [
+            (terminated["case_id"], "terminiert", True),
+            (cancelled["case_id"], "abgebrochen", True),
+            (reset["case_id"], "zurueckgesetzt", True),
+        ]
+    )
+    for case, reason in ((terminated, "terminiert"), (cancelled, "abgebrochen")):
+        row = await _row(db, case)
+        assert (row.final, row.closed_reason) == (True, reason)
+        assert await _open_tasks(db, case) == 0
+    row, snap = await _row(db, reset), await _snapshot(client, reset)
+    assert (row.state, row.version) == (snap.state, 3)
+    assert [t for _, t in await _trail(db, reset["case_id"])] == [
+        "fall_angelegt",
+        "identitaet_bestaetigt",
+        "an_clearing_uebergeben",
+        "zurueckgesetzt",
+    ]
+    assert (await _row(db, untouched)).final is False
+    # The next sweep looks back a little (visibility lags) and finds the same runs: nothing left.
+    assert sweep.since is not None and await sweep.sweep(client, db) == []
+    assert await reconcile(client, db, task_queue=queue) == []
+    assert (await audit_verify.verify(db)).ok
+    # and the reset case goes on from its reset event
+    assert (await _step(http, reset, "antrag_zurueckgenommen", "egs")).status_code == 200
+    assert (await _trail(db, reset["case_id"]))[-1] == (4, "antrag_zurueckgenommen")
+
+
+async def test_a_fix_never_undoes_a_step_the_case_took_after_its_comparison(stack):
+    """A case compared (its row and the workflow's case read), then a transition before the fix.
+    The fix made from that comparison changes nothing; the next comparison sees the case as it
+    is. Before, a reset case got a second reset event and its read model went back to the version
+    compared; a differing one went back too; and a catch_up signal to a workflow that had closed
+    meanwhile raised out of reconcile."""
+    client, http, db, _ = stack
+    reset, differing, closing = [await new_case(http) for _ in range(3)]
+    for case in (reset, closing):
+        assert (await _step(http, case, "identitaet_bestaetigt", "egs")).status_code == 200
+        assert (await _step(http, case, "an_clearing_uebergeben", "egs", {"uebergabe": "warm"})).status_code == 200
+
+    # reset: record_transition writes the reset event and the step itself
+    await _reset_to_event(client, _wid(reset), 0)
+    compared = await _row(db, reset), await _snapshot(client, reset)
+    assert (await _step(http, reset, "identitaet_bestaetigt", "egs")).status_code == 200
+    trail = await _trail(db, reset["case_id"])
+    assert trail[-2:] == [(3, "zurueckgesetzt"), (4, "identitaet_bestaetigt")]
+    found = await reconcile_module._compare_snapshot(client, db, *compared, fix=True)
+    assert (found.kind, found.fixed) == ("zurueckgesetzt", False)
+    assert await _trail(db, reset["case_id"]) == trail and (await _row(db, reset)).version == 4
+
+    # differing: the read model's regime is not the workflow's (as in the regime test above)
+    running = (await _snapshot(client, differing)).regime
+    other = "buergergeld_2023" if running != "buergergeld_2023" else "grundsicherung_2026"
+    await db.run(lambda s: s.execute(update(m.Case).where(m.Case.case_id == differing["case_id"]).values(regime=other)))
+    compared = await _row(db, differing), await _snapshot(client, differing)
+    assert (await _step(http, differing, "identitaet_bestaetigt", "egs")).status_code == 200
+    found = await reconcile_module._compare_snapshot(client, db, *compared, fix=True)
+    assert (found.kind, found.fixed) == ("abweichend", False)
+    row = await _row(db, differing)
+    assert (row.version, row.state) == (1, (await _snapshot(client, differing)).state)
+
+    # a reset case that closes before the fix: the stale comparison takes the new run's step for
+    # a lost one, and its signal finds the workflow closed
+    await _reset_to_event(client, _wid(closing), 1)
+    compared = await _row(db, closing), await _snapshot(client, closing)
+    assert (await _step(http, closing, "antrag_zurueckgenommen", "egs")).status_code == 200
+    trail = await _trail(db, closing["case_id"])
+    found = await reconcile_module._compare_snapshot(client, db, *compared, fix=True)
+    assert (found.kind, found.fixed) == ("verlorener-schritt", False)
+    assert await _trail(db, closing["case_id"]) == trail
+    assert await reconcile(client, db, task_queue=stack[3], case_ids=[closing["case_id"]]) == []
+    assert (await audit_verify.verify(db)).ok
+
+
+async def test_the_worker_sweeps_until_it_stops(stack, monkeypatch):
+    """`fahrplan worker` (and `fahrplan up`) run the sweeps: a terminated case closes without
+    anyone asking, and the sweeps end when the worker stops."""
+    monkeypatch.setattr(sweeps, "SWEEP_SECONDS", 0.2)
+    client, http, db, queue = stack
+    case = await new_case(http)
+    stop = asyncio.Event()
+    running = asyncio.create_task(sweeps.run_sweeps(client, db, queue, stop))
+    try:
+        await client.get_workflow_handle(_wid(case)).terminate(reason="vom Betrieb beendet")
+        for _ in range(100):
+            if (await _row(db, case)).final:
+                break
+            await asyncio.sleep(0.1)
+        assert (await _row(db, case)).closed_reason == "terminiert"
+    finally:
+        stop.set()
+        await asyncio.wait_for(running, 5)

@@ -5,7 +5,7 @@ api/usecases/case_requests.py). Usually the client repeats it and learns the out
 trail shows such a request applied, its workflow may still lack the step: the Temporal server can
 lose the workflow task that recorded it (activities/lost_tasks.py), and if no repeat, deadline or
 other request wakes the workflow, nothing brings the step back, and the deadlines of the state the
-case entered do not run. So every SWEEP_SECONDS the worker sends the `catch_up` signal to the
+case entered do not run. So every sweep (worker/sweeps.py) the worker sends the `catch_up` signal to the
 workflow of each marked request that the trail shows applied. A workflow behind its trail takes
 the step as recorded; one that is not changes nothing. Then the mark goes. A request that was
 never applied needs nothing: the trail and the workflow agree that it did not happen.
@@ -13,8 +13,6 @@ never applied needs nothing: the trail and the workflow agree that it did not ha
 
 from __future__ import annotations
 
-import asyncio
-import contextlib
 import logging
 from datetime import UTC, datetime, timedelta
 
@@ -26,7 +24,6 @@ from persistence import models as m
 from persistence.db import Database
 
 log = logging.getLogger("fahrplan.catch_up")
-SWEEP_SECONDS = 30.0
 GRACE = timedelta(seconds=30)  # a client's repeat usually comes sooner
 _requests, _cases = m.TransitionRequest.__table__, m.Case.__table__
 MARKED = (
@@ -66,14 +63,3 @@ async def _signalled(client: Client, workflow_id: str, case_id: str) -> bool:
         return False
     log.info("case %s: catch_up sent", case_id, extra={"case_id": case_id})
     return True
-
-
-async def run_sweeps(client: Client, db: Database, stop: asyncio.Event) -> None:
-    """Sweep until `stop` is set; a failed sweep is logged and the next one comes."""
-    while not stop.is_set():
-        try:
-            await sweep(client, db)
-        except Exception as failed:  # noqa: BLE001 - e.g. the database is down: try again later
-            log.warning("catch-up sweep failed: %s", type(failed).__name__)
-        with contextlib.suppress(TimeoutError):
-            await asyncio.wait_for(stop.wait(), SWEEP_SECONDS)

@@ -21,7 +21,7 @@ from runtime import metrics, signing
 from runtime.settings import Briefkopf, Settings
 from runtime.temporal import connect
 from runtime.tracing import flush_spans, temporal_interceptors, tracer_from_settings
-from worker import catch_up, payload_walk
+from worker import payload_walk, sweeps
 from workflows.processes import WORKFLOWS
 from workflows.runner import workflow_runner
 
@@ -118,7 +118,7 @@ async def run_worker(settings: Settings, stop: asyncio.Event | None = None) -> N
         stop = asyncio.Event()
         for sig in (signal.SIGINT, signal.SIGTERM):
             asyncio.get_running_loop().add_signal_handler(sig, stop.set)
-    sweeps = asyncio.create_task(catch_up.run_sweeps(client, db, stop))
+    sweeping = asyncio.create_task(sweeps.run_sweeps(client, db, settings.task_queue, stop))
     running, stopping = asyncio.create_task(worker.run()), asyncio.create_task(stop.wait())
     try:
         await asyncio.wait({running, stopping}, return_when=asyncio.FIRST_COMPLETED)
@@ -130,7 +130,7 @@ async def run_worker(settings: Settings, stop: asyncio.Event | None = None) -> N
     finally:
         stop.set()
         stopping.cancel()
-        await sweeps
+        await sweeping
         if server is not None:
             server.shutdown()
         await db.dispose()

@@ -16,6 +16,10 @@ What an operator may have done in the Temporal UI, and what `--fix` does about i
   restored from a backup older than the case): reported, nothing to fix here (README, "Operator
   actions"). A case named on the command line that is neither in the read model nor an open
   workflow is reported too, so a mistyped id never looks like a case without differences.
+A fix is written only if the case is where it was when compared: a transition in between has had
+its record_transition write what the workflow did, and the fix would undo it. The worker's
+operator sweep (worker/operator_sweep.py) runs the same comparison for the cases whose runs an
+operator closed.
 Cases are read page by page (keyset on the case id) and compared `parallel` at a time: each
 comparison waits for the Temporal server and, for a running case, for a worker to answer the
 query. Only counts, ids and state names are printed: no personal data.
@@ -32,7 +36,7 @@ from typing import Any
 from sqlalchemy import select, update
 from temporalio.client import Client
 from temporalio.converter import decode_typed_search_attributes
-from temporalio.service import RPCError
+from temporalio.service import RPCError, RPCStatusCode
 
 from activities import lost_tasks, read_model
 from persistence import audit, resets
@@ -102,6 +106,21 @@ async def reconcile(
     return found
 
 
+async def reconcile_open(
+    client: Client, db: Database, case_ids: Iterable[str], *, parallel: int = PARALLEL
+) -> list[Difference]:
+    """Compare the cases among `case_ids` that the read model has open with their workflows and
+    fix what can be fixed, as `--fix` does (the worker's operator sweep, worker/operator_sweep.py);
+    the differences in case id order."""
+    ids, found = sorted(set(case_ids)), []
+    for start in range(0, len(ids), PAGE):
+        stmt = CASES.where(_cases.c.case_id.in_(ids[start : start + PAGE]), _cases.c.final.is_(False))
+        async with db.unit_of_work(read_only=True) as session:
+            rows = (await session.execute(stmt)).all()
+        found += await _each(rows, lambda row: _compare(client, db, row, True), parallel)
+    return found
+
+
 async def _pages(db: Database, case_ids: list[str] | None) -> AsyncIterator[list[Any]]:
     after = None
     while True:
@@ -133,7 +152,7 @@ async def _each(
 async def _without_case(client: Client, db: Database, task_queue: str, compared: set[str]) -> list[Difference]:
     """Open workflows on the task queue whose case was not among the rows compared and is not in
     the read model now either (a case opened during the run has its row before its workflow)."""
-    query = f"TaskQueue = '{_quoted(task_queue)}' AND {sa.CASE_ID.name} IS NOT NULL"
+    query = cases_on(task_queue)
     candidates: dict[str, tuple[str, int]] = {}
     async for wid, status, attributes in open_workflows(client, query):
         case_id = decode_typed_search_attributes(attributes).get(sa.CASE_ID)
@@ -161,6 +180,11 @@ async def _named_without_case(client: Client, case_id: str) -> Difference:
 def _orphan(case_id: str, wid: str, status: int) -> Difference:
     running = "pausiert" if status == PAUSED else "läuft"
     return Difference(case_id, "ohne-fall", f"Workflow {wid} {running}, der Fall fehlt im Read Model")
+
+
+def cases_on(task_queue: str) -> str:
+    """The visibility query for the case workflows on `task_queue`."""
+    return f"TaskQueue = '{_quoted(task_queue)}' AND {sa.CASE_ID.name} IS NOT NULL"
 
 
 def _quoted(value: str) -> str:
@@ -213,8 +237,7 @@ async def _compare_snapshot(client: Client, db: Database, row: Any, snap: CaseSn
             f"Workflow auf Ereignis {snap.sequence}, der Verlauf hat {lost.trigger} aus einem verlorenen Workflow-Task",
         )
         if fix:
-            await client.get_workflow_handle(row.workflow_id).signal("catch_up")
-            difference.fixed = True
+            difference.fixed = await _caught_up(client, row.workflow_id)
         return difference
     if expected < row.version:  # the workflow went back: an operator reset it
         difference = Difference(
@@ -223,13 +246,11 @@ async def _compare_snapshot(client: Client, db: Database, row: Any, snap: CaseSn
             f"Workflow auf Ereignis {snap.sequence} ({snap.state}), Read Model auf {row.version} ({row.state})",
         )
         if fix:
-            await db.run(lambda s: _rebase(s, row, snap))
-            difference.fixed = True
+            difference.fixed = await _unless_moved(db, lambda s: _rebase(s, row, snap))
         return difference
     difference = Difference(row.case_id, "abweichend", f"Read Model {row.state}, Workflow {snap.state}")
     if fix:
-        await db.run(lambda s: _overwrite(s, row, snap, row.version))
-        difference.fixed = True
+        difference.fixed = await _unless_moved(db, lambda s: _overwrite(s, row, snap, row.version))
     return difference
 
 
@@ -244,9 +265,38 @@ async def _lost_step(client: Client, db: Database, row: Any, snap: CaseSnapshot)
     return await db.run(lambda s: lost_tasks.find(s, row.case_id, snap.sequence + 1, run_id), read_only=True)
 
 
+async def _caught_up(client: Client, wid: str) -> bool:
+    """The `catch_up` signal sent; False when the workflow closed meanwhile (then it had taken the
+    step, or the comparison was older than a step of its own: the next one sees the case as it is)."""
+    try:
+        await client.get_workflow_handle(wid).signal("catch_up")
+    except RPCError as failed:
+        if failed.status != RPCStatusCode.NOT_FOUND:
+            raise
+        return False
+    return True
+
+
+class _Moved(Exception):
+    """The case took a step between its comparison and its fix: the fix would undo that step."""
+
+
+async def _unless_moved(db: Database, fix: Callable[[Any], None]) -> bool:
+    """Run `fix` as one transaction; False (nothing written) when the case moved on meanwhile: its
+    record_transition (which notices a reset itself) has written what the workflow did since, and
+    the next comparison sees the case as it is now."""
+    try:
+        await db.run(fix)
+    except _Moved:
+        return False
+    return True
+
+
 def _rebase(session, row: Any, snap: CaseSnapshot) -> None:
     """After a reset: the trail says so, the read model shows the workflow's case."""
     prev = audit.head(session, row.case_id)
+    if prev is None or prev.sequence != row.version:
+        raise _Moved
     now = datetime.now(UTC)
     marked = resets.mark_reset(
         session,
@@ -261,7 +311,10 @@ def _rebase(session, row: Any, snap: CaseSnapshot) -> None:
 
 
 def _overwrite(session, row: Any, snap: CaseSnapshot, version: int) -> None:
+    """The read model set to the workflow's case, if it is still at the version compared."""
     values = read_model.of_snapshot(snap, row.links, datetime.now(UTC)) | {"version": version}
     if snap.regime is not None:  # R61: the regime the workflow runs under (cases from before 0010 have none)
         values["regime"] = snap.regime
-    session.execute(update(_cases).where(_cases.c.case_id == row.case_id).values(values))
+    guarded = (_cases.c.case_id == row.case_id, _cases.c.version == row.version)
+    if not session.execute(update(_cases).where(*guarded).values(values)).rowcount:
+        raise _Moved  # rolls back the reset event _rebase appended with it

@@ -6,7 +6,8 @@ Temporal UI; a failed or timed-out run): the read model tells the truth, command
   transition finds the workflow closed. Transitions on it are refused (409, NOT_ALLOWED).
 - A paused workflow refuses updates: its case answers transitions with 409 (CONFLICT, "Fall
   angehalten") until it is unpaused; reading it says `angehalten: true`.
-`fahrplan reconcile` (worker/commands/reconcile.py) finds the same for every case at once.
+The worker's operator sweep (worker/operator_sweep.py) closes such cases within 30 s without anyone
+reading them; `fahrplan reconcile` (worker/commands/reconcile.py) finds the same for every case at once.
 """
 
 from __future__ import annotations

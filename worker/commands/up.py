@@ -71,7 +71,7 @@ async def _serve(settings: Settings, client, db, api_socket: socket.socket, stop
 
     from api.app import create_app
     from runtime.http_server import server_config
-    from worker import catch_up
+    from worker import sweeps
     from worker.main import worker_from_settings
 
     class Server(uvicorn.Server):
@@ -91,12 +91,12 @@ async def _serve(settings: Settings, client, db, api_socket: socket.socket, stop
     print("Beenden mit Strg-C.\n", flush=True)
     async with worker:
         serving = asyncio.create_task(api.serve(sockets=[api_socket]))
-        sweeps = asyncio.create_task(catch_up.run_sweeps(client, db, stop))  # worker/catch_up.py
+        sweeping = asyncio.create_task(sweeps.run_sweeps(client, db, settings.task_queue, stop))  # worker/sweeps.py
         await asyncio.wait([serving, asyncio.create_task(stop.wait())], return_when=asyncio.FIRST_COMPLETED)
         api.should_exit = True
         await serving
         stop.set()
-        await sweeps
+        await sweeping
 
 
 async def _unless_stopped(work, stop: asyncio.Event):
