@@ -1,7 +1,8 @@
 """Fahrplan's Prometheus metrics, the same definitions in worker and API.
 
-Counters count in the process that does the thing: the worker counts recorded transitions and
-activity failures and retries, the API counts refusals by kind. The read model's figures (open and
+Counters count in the process that does the thing: the worker counts recorded transitions,
+activity failures and retries and the operator actions its sweep fixed (worker/operator_sweep.py),
+the API counts refusals by kind. The read model's figures (open and
 overdue cases by process and state, open tasks by role, letters pending) are read from the
 database when the endpoint is scraped, by `ReadModelCollector`. Labels are names from the process
 declarations and refusal kinds only: never a case id, never personal data.
@@ -47,7 +48,13 @@ ACTIVITY_FAILURES = Counter(
 ACTIVITY_RETRIES = Counter(
     "fahrplan_activity_retries", "Activity attempts after the first (retries)", ["activity"], registry=None
 )
-COUNTERS = (TRANSITIONS, REFUSALS, ACTIVITY_FAILURES, ACTIVITY_RETRIES)
+OPERATOR_ACTIONS = Counter(
+    "fahrplan_operator_actions",
+    "Cases the worker found terminated, cancelled or reset in Temporal and fixed, by kind",
+    ["kind"],
+    registry=None,
+)
+COUNTERS = (TRANSITIONS, REFUSALS, ACTIVITY_FAILURES, ACTIVITY_RETRIES, OPERATOR_ACTIONS)
 
 
 @dataclass

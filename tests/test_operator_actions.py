@@ -13,6 +13,7 @@ import asyncio
 import contextlib
 import sqlite3
 import uuid
+from datetime import UTC, datetime, timedelta
 
 import httpx
 import pytest
@@ -31,12 +32,14 @@ from persistence import audit_verify
 from persistence import models as m
 from persistence.closure import CANCELED, PAUSED, RUNNING, TERMINATED
 from persistence.db import Database
+from runtime import metrics
 from runtime.settings import Settings
-from runtime.temporal import DATA_CONVERTER, raw_status
+from runtime.temporal import DATA_CONVERTER, listed_workflows, raw_status
 from tests.api_fixtures import TOKENS, auth, new_case
 from tests.audit_support import fahrplan, temporal_env
 from tests.conftest import new_worker
 from tests.dbfixtures import TEST_AUDIT_KEYS
+from tests.ops_support import series
 from worker import audit_anchors, sweeps
 from worker import reconcile as reconcile_module
 from worker.commands import reconcile as command
@@ -376,6 +379,11 @@ async def _open_tasks(db, case: dict) -> int:
         return len((await session.scalars(found)).all())
 
 
+def _operator_actions() -> dict[str, float]:
+    exported = series(metrics.exposition(metrics.registry()).decode())
+    return {labels["kind"]: value for labels, value in exported["fahrplan_operator_actions_total"]}
+
+
 async def _swept(client, db, sweep: OperatorSweep, expected: int) -> list:
     """The sweep's differences once visibility has the closed runs (it indexes a close a moment later)."""
     for _ in range(100):
@@ -400,6 +408,7 @@ async def test_the_worker_notices_terminated_cancelled_and_reset_cases_by_itself
     await _status_becomes(client, _wid(cancelled), CANCELED)
     await _reset_to_event(client, _wid(reset), 1)
 
+    before = _operator_actions()
     sweep = OperatorSweep(queue)
     found = await _swept(client, db, sweep, 3)
     assert [(d.case_id, d.kind, d.fixed) for d in found] == sorted(
@@ -409,6 +418,14 @@ async def test_the_worker_notices_terminated_cancelled_and_reset_cases_by_itself
             (reset["case_id"], "zurueckgesetzt", True),
         ]
     )
+    counted = _operator_actions()  # fahrplan_operator_actions_total{kind}: each fix once
+    assert {kind: counted[kind] - before.get(kind, 0) for kind in counted} == {
+        "terminiert": 1,
+        "abgebrochen": 1,
+        "zurueckgesetzt": 1,
+        "fehlgeschlagen": 0,
+        "zeitüberschritten": 0,
+    }
     for case, reason in ((terminated, "terminiert"), (cancelled, "abgebrochen")):
         row = await _row(db, case)
         assert (row.final, row.closed_reason) == (True, reason)
@@ -422,6 +439,10 @@ async def test_the_worker_notices_terminated_cancelled_and_reset_cases_by_itself
         "zurueckgesetzt",
     ]
     assert (await _row(db, untouched)).final is False
+    # It lists the runs closed since it looked before: three before now, none after it.
+    now = datetime.now(UTC)
+    assert len([r async for r in listed_workflows(client, sweep.query(now - timedelta(minutes=1)))]) == 3
+    assert [r async for r in listed_workflows(client, sweep.query(now + timedelta(minutes=1)))] == []
     # The next sweep looks back a little (visibility lags) and finds the same runs: nothing left.
     assert sweep.since is not None and await sweep.sweep(client, db) == []
     assert await reconcile(client, db, task_queue=queue) == []

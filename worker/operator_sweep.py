@@ -14,7 +14,7 @@ case took meanwhile.
 
 A quiet system costs one visibility list per sweep; only a case whose run an operator closed is
 compared, which for a reset case is a query. Several workers may each sweep: a fix found done
-already changes nothing.
+already changes nothing. Each fix counts in `fahrplan_operator_actions_total{kind}` (runtime/metrics.py).
 """
 
 from __future__ import annotations
@@ -25,7 +25,9 @@ from datetime import UTC, datetime, timedelta
 from temporalio.client import Client
 from temporalio.converter import decode_typed_search_attributes
 
+from persistence.closure import REASONS
 from persistence.db import Database
+from runtime.metrics import OPERATOR_ACTIONS
 from runtime.temporal import listed_workflows
 from worker.reconcile import Difference, cases_on, reconcile_open
 from workflows import search_attributes as sa
@@ -34,6 +36,8 @@ log = logging.getLogger("fahrplan.operator_sweep")
 ENDED = ("Terminated", "Canceled", "Failed", "TimedOut")  # Temporal's names in a visibility query
 LOOKBACK = timedelta(days=7)  # the first sweep: what closed while no worker ran
 OVERLAP = timedelta(minutes=5)  # a run's close reaches visibility a little after it happened
+for _kind in (*REASONS.values(), "zurueckgesetzt"):
+    OPERATOR_ACTIONS.labels(_kind)  # exported at 0 from the start: the first one is an increase too
 
 
 class OperatorSweep:
@@ -60,6 +64,8 @@ class OperatorSweep:
                 case_ids.add(case_id)
         found = await reconcile_open(client, db, case_ids) if case_ids else []
         for difference in found:
+            if difference.fixed:
+                OPERATOR_ACTIONS.labels(difference.kind).inc()
             log.warning(
                 "case %s: %s%s",
                 difference.case_id,
